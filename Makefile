@@ -1,0 +1,49 @@
+# Entry points. `make test` installs what it needs (venv, Docker engine, images) and runs everything.
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+SCENARIO ?=
+
+.PHONY: test setup venv engine images lint sanity unit integration molecule build bench demo clean
+
+test:                 ## everything CI runs: setup, lint, sanity, unit, integration, molecule, build
+	@bash scripts/run-tests.sh
+
+setup: venv engine images   ## install tools, start a Docker engine, build test images
+
+venv:
+	@bash scripts/setup-venv.sh
+
+engine:
+	@bash scripts/setup-docker-engine.sh
+
+images: engine
+	@bash scripts/build-test-images.sh
+
+lint: venv            ## ansible-lint (production), yamllint, ruff, argument_specs vs defaults
+	yamllint -s .
+	ruff check .
+	ansible-lint --profile production
+	python scripts/check_argument_specs.py
+
+sanity: venv          ## ansible-test sanity on a copy laid out as ansible_collections/aistack/selfhosted
+	@bash scripts/sanity.sh
+
+unit: venv            ## pytest for modules, module_utils, filters
+	pytest tests/unit
+
+integration: venv engine images   ## modules against real servers
+	pytest tests/integration
+
+molecule: venv engine images      ## all Molecule scenarios, or one with SCENARIO=name
+	@bash scripts/molecule.sh $(SCENARIO)
+
+build: venv           ## build the collection tarball and check it installs and resolves by FQCN
+	@bash scripts/build-collection.sh
+
+bench: venv engine images   ## benchmarks (not part of `make test`)
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf .build tests/output *.tar.gz

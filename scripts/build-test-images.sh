@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Build the images the tests use, with no container registry:
+#   1. systemd base images of Debian (debootstrap + docker import), the test hosts;
+#   2. test images (tests/images/*, tests/standins/*) built FROM the trixie base;
+#   3. a `docker save` archive of each test image under .cache/images, which test
+#      hosts load through the docker role's offline image feature.
+# Each step is skipped when its inputs did not change (a recipe hash label on the
+# base images, docker's build cache, the image ID next to each archive).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+DEBIAN_MIRROR=${AISTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+BASE_REPO=aistack-test/debian
+BASE_PACKAGES=python3,systemd,systemd-sysv,ca-certificates,iproute2,procps,sudo,curl,gnupg
+ARCHIVE_DIR=$CACHE_DIR/images
+SUITES=${AISTACK_TEST_SUITES:-trixie bookworm}
+
+recipe_hash() {
+  { echo "$1 $BASE_PACKAGES $DEBIAN_MIRROR"; cat /etc/ssl/certs/ca-certificates.crt; } | sha256sum | cut -c1-16
+}
+
+build_base() {
+  local suite=$1 hash dir
+  hash=$(recipe_hash "$suite")
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "aistack.recipe" }}' "$BASE_REPO:$suite" 2>/dev/null)" = "$hash" ]; then
+    return 0
+  fi
+  command -v debootstrap >/dev/null || { as_root apt-get update -qq; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+  log "debootstrap $suite (about a minute)"
+  dir=$(mktemp -d)
+  as_root debootstrap --variant=minbase --include="$BASE_PACKAGES" "$suite" "$dir" "$DEBIAN_MIRROR" >"$dir.log" 2>&1 \
+    || { tail -n 20 "$dir.log" >&2; die "debootstrap $suite failed"; }
+  # The machine may reach the mirrors through a TLS proxy with its own CA: trust what the host trusts.
+  as_root cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
+  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    as_root cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/"
+  fi
+  # A test host boots systemd; keep its journal small and skip what cannot work in a container.
+  as_root rm -f "$dir"/etc/systemd/system/*.wants/systemd-timesyncd.service
+  as_root apt-get -o RootDir="$dir" clean 2>/dev/null || true
+  as_root tar -C "$dir" -c . | docker import \
+    -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
+    -c "LABEL aistack.recipe=$hash" - "$BASE_REPO:$suite" >/dev/null
+  as_root rm -rf "$dir" "$dir.log"
+}
+
+build_test_image() {
+  local dir=$1 name
+  name=aistack-test/$(basename "$dir"):test
+  docker build -q -t "$name" "$dir" >/dev/null || die "docker build of $dir failed"
+  save_archive "$name" "$(basename "$dir")"
+}
+
+# Save an image to .cache/images/<file>.tar unless the archive already holds that image ID.
+save_archive() {
+  local image=$1 file=$2 id
+  mkdir -p "$ARCHIVE_DIR"
+  id=$(docker image inspect -f '{{.Id}}' "$image")
+  if [ "$(cat "$ARCHIVE_DIR/$file.id" 2>/dev/null)" != "$id" ] || [ ! -s "$ARCHIVE_DIR/$file.tar" ]; then
+    log "saving $image to $ARCHIVE_DIR/$file.tar"
+    docker save "$image" -o "$ARCHIVE_DIR/$file.tar.tmp"
+    mv "$ARCHIVE_DIR/$file.tar.tmp" "$ARCHIVE_DIR/$file.tar"
+    echo "$id" > "$ARCHIVE_DIR/$file.id"
+  fi
+}
+
+for suite in $SUITES; do build_base "$suite"; done
+for dir in "$REPO_ROOT"/tests/images/*/ "$REPO_ROOT"/tests/standins/*/; do
+  [ -f "$dir/Dockerfile" ] && build_test_image "${dir%/}"
+done
+log "test images ready: $(docker images --format '{{.Repository}}:{{.Tag}}' 'aistack-test/*' | sort | tr '\n' ' ')"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine and the Compose v2 plugin are usable on this machine.
+#
+# - Uses the engine that answers, if one does.
+# - Otherwise installs Debian's docker.io when dockerd is missing and starts dockerd
+#   without systemd (CI machines have no systemd as PID 1).
+# - Installs the Compose v2 plugin from Debian trixie's docker-compose .deb when
+#   `docker compose` is missing (bookworm only packages the old v1).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+COMPOSE_DEB_SUITE=${AISTACK_COMPOSE_DEB_SUITE:-trixie}
+DEBIAN_MIRROR=${AISTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+engine_answers() { docker info >/dev/null 2>&1; }
+
+start_engine() {
+  command -v dockerd >/dev/null || { log "installing docker.io (engine)"; apt_install docker.io; }
+  command -v docker >/dev/null || apt_install docker.io
+  log "starting dockerd (no systemd here)"
+  as_root bash -c 'setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &'
+  for _ in $(seq 1 60); do
+    engine_answers && return 0
+    sleep 1
+  done
+  tail -n 20 /var/log/dockerd.log >&2 || true
+  die "dockerd did not come up within 60 s (log above)"
+}
+
+install_compose_plugin() {
+  log "installing the Compose v2 plugin from Debian $COMPOSE_DEB_SUITE's docker-compose package"
+  local work
+  work=$(mktemp -d)
+  # The package index of the suite tells the current .deb path; no apt source is added.
+  local index="$work/Packages.xz"
+  curl -fsSL "$DEBIAN_MIRROR/dists/$COMPOSE_DEB_SUITE/main/binary-$(dpkg --print-architecture)/Packages.xz" -o "$index"
+  local filename
+  filename=$(xz -dc "$index" | awk '/^Package: docker-compose$/{p=1} p && !f && /^Filename:/{print $2; f=1}')
+  [ -n "$filename" ] || die "docker-compose not found in $COMPOSE_DEB_SUITE's package index"
+  curl -fsSL "$DEBIAN_MIRROR/$filename" -o "$work/compose.deb"
+  dpkg -x "$work/compose.deb" "$work/x"
+  as_root install -D -m 0755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
+  rm -rf "$work"
+}
+
+engine_answers || start_engine
+docker compose version >/dev/null 2>&1 || install_compose_plugin
+docker compose version >/dev/null 2>&1 || die "docker compose still missing after install"
+log "engine $(docker version --format '{{.Server.Version}}'), $(docker compose version --short | sed 's/^/compose /')"
