@@ -11,7 +11,7 @@ set -euo pipefail
 
 DEBIAN_MIRROR=${AISTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 BASE_REPO=aistack-test/debian
-BASE_PACKAGES=python3,systemd,systemd-sysv,ca-certificates,iproute2,procps,sudo,curl,gnupg
+BASE_PACKAGES=python3,python3-apt,systemd,systemd-sysv,ca-certificates,iproute2,procps,sudo,curl,gnupg
 ARCHIVE_DIR=$CACHE_DIR/images
 SUITES=${AISTACK_TEST_SUITES:-trixie bookworm}
 
@@ -47,7 +47,9 @@ build_base() {
 build_test_image() {
   local dir=$1 name
   name=aistack-test/$(basename "$dir"):test
-  docker build -q -t "$name" "$dir" >/dev/null || die "docker build of $dir failed"
+  # Quiet unless it fails (the legacy builder also warns that it is legacy on every run).
+  local out
+  out=$(docker build -q -t "$name" "$dir" 2>&1) || { printf '%s\n' "$out" >&2; die "docker build of $dir failed"; }
   save_archive "$name" "$(basename "$dir")"
 }
 
