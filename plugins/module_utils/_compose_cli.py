@@ -86,7 +86,7 @@ class ComposeCLI:
     dependency in another profile never makes Compose refuse the project.
     """
 
-    def __init__(self, docker, project_src=None, project_name=None, files=None, env_files=None, timeout=600):
+    def __init__(self, docker, *, project_src=None, project_name=None, files=None, env_files=None, timeout=600):
         self.docker = docker
         self.cwd = project_src
         self.timeout = timeout

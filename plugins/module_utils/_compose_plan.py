@@ -87,7 +87,7 @@ def _by_service(containers):
     return grouped
 
 
-def _up_action(name, service, containers, expected_hash, image_id, recreate):
+def _up_action(service, containers, *, expected_hash, image_id, recreate):
     """The one action that brings `name` up to date, or None when it already is."""
     if not containers:
         return "create", "no container"
@@ -106,10 +106,16 @@ def _up_action(name, service, containers, expected_hash, image_id, recreate):
     return None
 
 
-def _plan_up(plan, services, grouped, targets, hashes, image_ids, recreate):
+def _plan_up(plan, services, grouped, targets, *, hashes, image_ids, recreate):
     for name in targets:
         svc = services[name]
-        decision = _up_action(name, svc, grouped.get(name, []), hashes.get(name), image_ids.get(svc.image), recreate)
+        decision = _up_action(
+            svc,
+            grouped.get(name, []),
+            expected_hash=hashes.get(name),
+            image_id=image_ids.get(svc.image),
+            recreate=recreate,
+        )
         if decision:
             plan.add(name, *decision)
 
@@ -135,17 +141,20 @@ def _plan_absent(plan, services, grouped, selected, profiles):
         removable -= needed
     for name in selected:
         if name in removable:
-            plan.add(name, "remove", "only profile(s) %s run it" % ", ".join(sorted(off & set(services[name].profiles))))
+            owners = ", ".join(sorted(off & set(services[name].profiles)))
+            plan.add(name, "remove", "only profile(s) %s run it" % owners)
 
 
-def compute_plan(state, services, containers, hashes, image_ids, profiles, only=None, recreate="auto", remove_orphans=False):
+def compute_plan(
+    state, services, containers, *, hashes, image_ids, profiles, only=None, recreate="auto", remove_orphans=False
+):
     """Plan for one call of the module. `services` come from `config`, `containers` from `ps`."""
     selected = select_services(services, profiles, only)
     plan = Plan(selected)
     grouped = _by_service(containers)
     if state in ("present", "restarted"):
         targets = with_dependencies(services, selected)
-        _plan_up(plan, services, grouped, targets, hashes, image_ids, recreate)
+        _plan_up(plan, services, grouped, targets, hashes=hashes, image_ids=image_ids, recreate=recreate)
         if state == "restarted":
             acted = set(plan.services_for(*UP_ACTIONS))
             for name in selected:

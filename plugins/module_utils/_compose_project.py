@@ -43,7 +43,7 @@ class Service:
 class Container:
     __slots__ = ("id", "name", "service", "state", "health", "image", "config_hash", "image_id")
 
-    def __init__(self, id, name, service, state, health, image, config_hash, image_id):
+    def __init__(self, id, name, service, *, state, health, image, config_hash, image_id):
         self.id = id
         self.name = name
         self.service = service
@@ -174,8 +174,8 @@ def parse_hash_lines(text):
 def _go_json(value):
     """Serialise as Go's encoding/json.Marshal does for this data: compact, UTF-8, HTML-safe."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, "\\u%04x" % ord(char))
     return text
 
 

@@ -3,7 +3,6 @@
 import pathlib
 
 import pytest
-
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli import ComposeError, parse_version
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_plan import (
     compute_plan,
@@ -36,7 +35,10 @@ class Project:
         self.images = parse_image_ids(read("image-inspect.json"), [IMAGE])
 
     def plan(self, state, profiles, **kwargs):
-        plan = compute_plan(state, self.services, self.containers, self.hashes, self.images, profiles, **kwargs)
+        plan = compute_plan(
+            state, self.services, self.containers, hashes=self.hashes, image_ids=self.images,
+            profiles=profiles, **kwargs,
+        )
         return [(a.service, a.action, a.reason) for a in plan.actions]
 
     def replace(self, service, **changes):
@@ -139,7 +141,9 @@ def test_service_outside_the_profiles_fails(project):
 
 
 def test_orphans_are_removed_only_when_asked(project):
-    project.containers.append(Container("f00", "aistack-old-1", "old", "running", "", "x", "", ""))
+    project.containers.append(Container(
+        "f00", "aistack-old-1", "old", state="running", health="", image="x", config_hash="", image_id=""
+    ))
     assert ("old", "remove", "orphan: the project files no longer define it") in project.plan(
         "present", ["ai"], remove_orphans=True
     )
@@ -147,7 +151,9 @@ def test_orphans_are_removed_only_when_asked(project):
 
 
 def test_diff_shows_running_services_before_and_after(project):
-    plan = compute_plan("absent", project.services, project.containers, project.hashes, project.images, ["ai"])
+    plan = compute_plan(
+        "absent", project.services, project.containers, hashes=project.hashes, image_ids=project.images, profiles=["ai"]
+    )
     before = running_images(project.services, project.containers)
     assert before == {"vectors": IMAGE, "web": IMAGE}
     assert predicted_running(project.services, project.containers, plan) == {}

@@ -1,10 +1,10 @@
 """Reading Compose CLI JSON captured from Compose 2.26.1 and written after 5.5.0's source."""
 
+import hashlib
 import json
 import pathlib
 
 import pytest
-
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli import (
     ComposeError,
     check_version,
@@ -129,8 +129,6 @@ def test_hash_ignores_build_pull_policy_scale_and_replicas():
 
 def test_hash_escapes_html_characters_as_go_does():
     # Go's json.Marshal writes <, > and & as \u003c, \u003e, \u0026.
-    import hashlib
-
     expected = hashlib.sha256(b'{"command":["echo","\\u003ca\\u0026b\\u003e"]}').hexdigest()
     assert service_hash({"command": ["echo", "<a&b>"]}, (2, 26, 1)) == expected
 
