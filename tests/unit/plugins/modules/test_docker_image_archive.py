@@ -9,7 +9,6 @@ import sys
 import tarfile
 
 import pytest
-
 from ansible_collections.aistack.selfhosted.plugins.modules import docker_image_archive
 
 ID_A = "a" * 64
