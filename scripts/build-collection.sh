@@ -9,16 +9,31 @@ out=$REPO_ROOT/.build/dist
 rm -rf "$out" && mkdir -p "$out/installed"
 ansible-galaxy collection build --force --output-path "$out" . >/dev/null
 tarball=$(ls "$out"/aistack-selfhosted-*.tar.gz)
-log "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1))"
-ansible-galaxy collection install --offline --no-deps -p "$out/installed" "$tarball" >/dev/null
-# ANSIBLE_COLLECTIONS_PATH points only at the install (and the bundled community collections).
-site=$(python -c 'import ansible_collections, os; print(os.path.dirname(list(ansible_collections.__path__)[-1]))')
+log "built $(basename "$tarball") ($(du -h "$tarball" | cut -f1), $(tar -tzf "$tarball" | wc -l) entries)"
+
+# From here on, nothing may come from the checkout: no ansible.cfg, and a collections path
+# of the fresh install plus the community collections bundled with the ansible package.
+unset ANSIBLE_CONFIG
+site=$(python -c 'import ansible_collections, os; print(os.path.dirname(sorted(ansible_collections.__path__)[-1]))')
 export ANSIBLE_COLLECTIONS_PATH="$out/installed:$site"
 cd "$out"
-for plugin in $(cd "$REPO_ROOT/plugins/modules" 2>/dev/null && ls -- *.py 2>/dev/null | sed 's/\.py$//'); do
-  ansible-doc -t module "aistack.selfhosted.$plugin" >/dev/null || die "module $plugin does not resolve from the installed collection"
+ansible-galaxy collection install --offline --no-deps --force -p "$out/installed" "$tarball" >/dev/null
+[ -f "$out/installed/ansible_collections/aistack/selfhosted/MANIFEST.json" ] || die "the tarball did not install"
+
+resolves() {  # type name: ansible-doc finds it and renders its documentation
+  ansible-doc -t "$1" --json "aistack.selfhosted.$2" 2>/dev/null \
+    | python -c "import json, sys; sys.exit(0 if json.load(sys.stdin).get('aistack.selfhosted.$2') else 1)"
+}
+count=0
+for file in "$REPO_ROOT"/plugins/modules/*.py; do
+  name=$(basename "$file" .py)
+  resolves module "$name" || die "module aistack.selfhosted.$name does not resolve from the installed collection"
+  count=$((count + 1))
 done
-for role in $(cd "$REPO_ROOT/roles" && ls -d -- */ | tr -d / | grep -v '^_'); do
-  ansible-doc -t role "aistack.selfhosted.$role" >/dev/null || die "role $role does not resolve from the installed collection"
+for dir in "$REPO_ROOT"/roles/*/; do
+  name=$(basename "$dir")
+  case $name in _*) continue;; esac  # internal roles have no entry point of their own
+  resolves role "$name" || die "role aistack.selfhosted.$name does not resolve from the installed collection"
+  count=$((count + 1))
 done
-log "installed collection resolves: $(ansible-galaxy collection list aistack.selfhosted -p "$out/installed" 2>/dev/null | tail -n 1)"
+log "installed tarball: $count modules and roles resolve by FQCN"
