@@ -176,22 +176,29 @@ def compute_plan(
     return plan
 
 
-def running_images(services, containers):
+def describe_image(image, image_id):
+    """"ref (sha256:0123456789ab)": the reference alone would hide a rebuilt or re-pulled tag."""
+    if image_id:
+        return "%s (%s)" % (image, image_id[:19])
+    return image
+
+
+def running_images(containers):
     """{service: image} of the running services: what diff mode shows before and after."""
     result = {}
     for container in containers:
         if container.running:
-            result[container.service] = container.image
+            result[container.service] = describe_image(container.image, container.image_id)
     return dict(sorted(result.items()))
 
 
-def predicted_running(services, containers, plan):
+def predicted_running(services, containers, plan, image_ids):
     """The running services after `plan`, for check mode's diff."""
-    result = running_images(services, containers)
+    result = running_images(containers)
     for action in plan.actions:
-        if action.action in UP_ACTIONS or action.action == "restart":
-            svc = services.get(action.service)
-            result[action.service] = svc.image if svc else result.get(action.service)
+        svc = services.get(action.service)
+        if action.action in ("create", "recreate", "start") and svc:
+            result[action.service] = describe_image(svc.image, image_ids.get(svc.image))
         elif action.action in ("stop", "remove"):
             result.pop(action.service, None)
     return dict(sorted(result.items()))

@@ -150,10 +150,16 @@ def test_orphans_are_removed_only_when_asked(project):
     assert all(s != "old" for s, _, _ in project.plan("present", ["ai"]))
 
 
-def test_diff_shows_running_services_before_and_after(project):
+def test_diff_shows_running_services_and_image_ids_before_and_after(project):
     plan = compute_plan(
         "absent", project.services, project.containers, hashes=project.hashes, image_ids=project.images, profiles=["ai"]
     )
-    before = running_images(project.services, project.containers)
-    assert before == {"vectors": IMAGE, "web": IMAGE}
-    assert predicted_running(project.services, project.containers, plan) == {}
+    image = "%s (%s)" % (IMAGE, project.images[IMAGE][:19])
+    assert running_images(project.containers) == {"vectors": image, "web": image}
+    assert predicted_running(project.services, project.containers, plan, project.images) == {}
+    plan = compute_plan(
+        "present", project.services, project.containers, hashes=project.hashes, image_ids=project.images,
+        profiles=["train"],
+    )
+    after = predicted_running(project.services, project.containers, plan, project.images)
+    assert after == {"trainer": image, "vectors": image, "web": image}

@@ -1,0 +1,513 @@
+#!/usr/bin/python
+# Copyright (c) aistack.selfhosted maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: compose_profile
+short_description: Turn Docker Compose profiles on and off on a host
+version_added: "0.1.0"
+description:
+  - Makes the services of some profiles of a Docker Compose project run, up to date and healthy
+    (O(state=present)), or stops and removes the services only those profiles run (O(state=absent)).
+  - Reads the project and its containers from the JSON the Compose CLI prints
+    (C(config --format json), C(ps --format json)) and decides itself what is missing, stopped or out of date,
+    by the same configuration hash and image ID Compose compares. It calls C(docker compose up) only for those
+    services, so an up-to-date project costs three read-only CLI calls and reports C(changed=false).
+  - Check mode computes the same plan and changes nothing; it does not use C(up --dry-run), whose output is
+    text meant for people.
+  - Services without a profile are always on in Compose; this module touches them only as dependencies of
+    the services it brings up.
+author: aistack.selfhosted maintainers
+extends_documentation_fragment:
+  - aistack.selfhosted.compose
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Returns the plan in RV(actions) and changes nothing.
+  diff_mode:
+    support: full
+    details: Shows the running services and their images before and after.
+  idempotent:
+    support: partial
+    details: Idempotent except with O(state=restarted), which restarts every time, and O(recreate=always).
+  platform:
+    support: full
+    platforms: posix
+options:
+  profiles:
+    description:
+      - Profiles whose services to act on. Each must be defined by the project; an unknown one fails,
+        listing the profiles the project defines.
+    type: list
+    elements: str
+    required: true
+  services:
+    description:
+      - Only these services of O(profiles). Each must belong to one of O(profiles).
+    type: list
+    elements: str
+  state:
+    description:
+      - V(present) creates, recreates or starts the services of O(profiles) (and what they depend on) that are
+        missing, stopped or out of date, and nothing else.
+      - V(absent) stops and removes the services of O(profiles) that no other running profile and no running
+        service needs. A profile counts as running when one of its services runs that does not belong to
+        O(profiles).
+      - V(stopped) stops the running services of O(profiles).
+      - V(restarted) does what V(present) does, then restarts the services of O(profiles) it did not just
+        create, recreate or start.
+    type: str
+    choices: [present, absent, stopped, restarted]
+    default: present
+  pull:
+    description:
+      - When to pull images, as C(docker compose up --pull) takes it.
+      - V(always) pulls before the plan is made (not in check mode), so a new image recreates the service.
+    type: str
+    choices: [missing, always, never]
+    default: missing
+  recreate:
+    description:
+      - V(auto) recreates a container whose configuration or image changed, V(always) recreates every selected
+        container, V(never) only creates missing containers and starts stopped ones.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  remove_orphans:
+    description:
+      - Also remove containers of services the project files no longer define.
+    type: bool
+    default: false
+  wait:
+    description:
+      - After V(present) or V(restarted), wait until the services are running and, where they have a
+        healthcheck, healthy. On failure the error names the service, its health status, its last health check
+        output and the last lines of its log.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait with O(wait).
+    type: int
+    default: 120
+  log_lines:
+    description:
+      - How many of the last log lines of a failing service to show.
+    type: int
+    default: 20
+notes:
+  - Compose 2.26 (Debian 13) and Compose 5.x are supported; the differences between releases
+    (how C(config --hash) treats C(env_file), which fields the configuration hash leaves out) are gated on
+    the version C(docker compose version --format json) reports.
+seealso:
+  - module: community.docker.docker_compose_v2
+"""
+
+EXAMPLES = r"""
+- name: Run the AI services, up to date and healthy
+  aistack.selfhosted.compose_profile:
+    project_src: /opt/aistack
+    profiles: [ai]
+
+- name: Add the data services, waiting up to five minutes for them
+  aistack.selfhosted.compose_profile:
+    project_src: /opt/aistack
+    profiles: [ai, data]
+    wait_timeout: 300
+
+- name: Turn the training profile off; services another running profile shares stay
+  aistack.selfhosted.compose_profile:
+    project_src: /opt/aistack
+    profiles: [train]
+    state: absent
+
+- name: Restart only Open WebUI
+  aistack.selfhosted.compose_profile:
+    project_src: /opt/aistack
+    profiles: [ai]
+    services: [open-webui]
+    state: restarted
+
+- name: What would change? (check mode returns the plan)
+  aistack.selfhosted.compose_profile:
+    project_src: /opt/aistack
+    profiles: [obs]
+  check_mode: true
+  register: obs_plan
+"""
+
+RETURN = r"""
+actions:
+  description: What was done, or in check mode what would be done, one entry per service.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service:
+      description: Service name.
+      type: str
+      sample: open-webui
+    action:
+      description: One of V(create), V(recreate), V(start), V(restart), V(stop), V(remove).
+      type: str
+      sample: recreate
+    reason:
+      description: Why.
+      type: str
+      sample: configuration changed
+services:
+  description: Every service of the project, after the run (before it in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Service name.
+      type: str
+      sample: ollama
+    state:
+      description: Container state as Docker reports it (V(running), V(exited), ...), or V(absent) without container.
+      type: str
+      sample: running
+    health:
+      description: Health status (V(starting), V(healthy), V(unhealthy)), or null without healthcheck or container.
+      type: str
+      sample: healthy
+    image:
+      description: Image of the container, or of the service definition when there is no container.
+      type: str
+      sample: ollama/ollama:0.6.3
+    profiles:
+      description: Profiles of the service.
+      type: list
+      elements: str
+      sample: [ai]
+project_name:
+  description: The project name Compose uses.
+  returned: always
+  type: str
+  sample: aistack
+compose_version:
+  description: The Compose version that ran.
+  returned: always
+  type: str
+  sample: 2.26.1
+"""
+
+import json
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli import (
+    ComposeCLI,
+    ComposeError,
+    check_version,
+    format_version,
+    looks_like_daemon_down,
+    parse_version,
+)
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_plan import (
+    UP_ACTIONS,
+    compute_plan,
+    predicted_running,
+    running_images,
+    select_services,
+    with_dependencies,
+)
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import (
+    CONFIG_HASH_CLI_FROM,
+    expected_hashes,
+    load_config,
+    parse_image_ids,
+    parse_ps,
+)
+
+POLL_SECONDS = 1.0
+
+
+class ComposeProfile:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        docker = module.get_bin_path(self.params["docker_cli"])
+        if not docker:
+            raise ComposeError(
+                "the docker CLI %r was not found on the host: install Docker's docker-ce-cli and "
+                "docker-compose-plugin packages, or Debian's docker.io and docker-compose (Debian 13 or later)"
+                % self.params["docker_cli"]
+            )
+        src = self.params["project_src"]
+        if not os.path.isdir(src):
+            raise ComposeError("project_src %s does not exist or is not a directory" % src)
+        self.cli = ComposeCLI(
+            docker,
+            project_src=src,
+            project_name=self.params["project_name"],
+            files=self.params["files"],
+            env_files=self.params["env_files"],
+        )
+
+    # Reading -----------------------------------------------------------------------------
+
+    def _fail_on(self, result, what):
+        if result.rc == 0:
+            return
+        stderr = result.stderr.strip()
+        if looks_like_daemon_down(stderr):
+            raise ComposeError(
+                "cannot reach the Docker daemon (DOCKER_HOST=%s): %s. Start the Docker engine, or point "
+                "DOCKER_HOST at a running one." % (os.environ.get("DOCKER_HOST", "default socket"), stderr)
+            )
+        raise ComposeError("%s failed (`%s`, rc=%s): %s" % (what, result.command, result.rc, stderr))
+
+    def read_project(self):
+        version_r, config_r, ps_r = self.cli.run_many([
+            self.cli.docker_cmd("compose", "version", "--format", "json"),
+            self.cli.compose("config", "--format", "json"),
+            self.cli.compose("ps", "--all", "--format", "json"),
+        ])
+        if version_r.rc != 0:
+            raise ComposeError(
+                "the Compose v2 plugin is missing from %s (%s): install docker-compose-plugin from Docker's "
+                "repository, or docker-compose on Debian 13 or later"
+                % (self.cli.docker, version_r.stderr.strip())
+            )
+        self.version = parse_version(version_r.stdout)
+        check_version(self.version)
+        self._fail_on(config_r, "reading the Compose project in %s" % self.params["project_src"])
+        self.project_name, self.raw_config, self.services = load_config(config_r.stdout)
+        self._fail_on(ps_r, "listing the containers of project %s" % self.project_name)
+        return parse_ps(ps_r.stdout)
+
+    def read_images_and_hashes(self, images):
+        commands = [self.cli.docker_cmd("image", "inspect", *images)] if images else []
+        if self.version >= CONFIG_HASH_CLI_FROM:
+            commands.append(self.cli.compose("config", "--hash", "*"))
+        results = self.cli.run_many(commands)
+        image_ids = {}
+        if images:
+            inspect_r = results.pop(0)
+            # rc 1 with the found images on stdout when some are absent: that is an answer, not an error.
+            if inspect_r.rc != 0 and not inspect_r.stdout.strip().startswith("["):
+                self._fail_on(inspect_r, "inspecting images")
+            image_ids = parse_image_ids(inspect_r.stdout, images)
+        hash_output = None
+        if results:
+            self._fail_on(results[0], "computing configuration hashes")
+            hash_output = results[0].stdout
+        return image_ids, expected_hashes(self.raw_config, self.version, hash_output)
+
+    def read_containers(self):
+        result = self.cli.run(self.cli.compose("ps", "--all", "--format", "json"))
+        self._fail_on(result, "listing the containers of project %s" % self.project_name)
+        return parse_ps(result.stdout)
+
+    # Acting ------------------------------------------------------------------------------
+
+    def execute(self, plan):
+        """Carry out the plan; a failed `up` is diagnosed by the health check below, not here."""
+        p = self.params
+        failures = []
+        if plan.orphans:
+            result = self.cli.run(self.cli.docker_cmd("container", "rm", "--force", *plan.orphans))
+            self._fail_on(result, "removing orphan containers")
+        up = plan.services_for(*UP_ACTIONS)
+        if up:
+            args = ["up", "--detach", "--pull", p["pull"]]
+            if p["recreate"] == "always":
+                args.append("--force-recreate")
+            elif p["recreate"] == "never":
+                args.append("--no-recreate")
+            result = self.cli.run(self.cli.compose(*args, *up))
+            if result.rc != 0:
+                failures.append(result)
+        restart = plan.services_for("restart")
+        if restart and not failures:
+            result = self.cli.run(self.cli.compose("restart", *restart))
+            self._fail_on(result, "restarting %s" % ", ".join(restart))
+        stop = plan.services_for("stop")
+        if stop:
+            self._fail_on(self.cli.run(self.cli.compose("stop", *stop)), "stopping %s" % ", ".join(stop))
+        remove = [a.service for a in plan.actions if a.action == "remove" and a.service in self.services]
+        if remove:
+            result = self.cli.run(self.cli.compose("rm", "--force", "--stop", *remove))
+            self._fail_on(result, "removing %s" % ", ".join(remove))
+        return failures
+
+    # Waiting -----------------------------------------------------------------------------
+
+    def diagnose(self, container):
+        """Health status, last health check output and last log lines of a failing container."""
+        inspect_r, logs_r = self.cli.run_many([
+            self.cli.docker_cmd("container", "inspect", "--format", "{{json .State.Health}}", container.id),
+            self.cli.docker_cmd("logs", "--tail", str(self.params["log_lines"]), container.id),
+        ])
+        check_output = ""
+        if inspect_r.rc == 0:
+            try:
+                health = json.loads(inspect_r.stdout) or {}
+                checks = health.get("Log") or []
+                if checks:
+                    check_output = (checks[-1].get("Output") or "").strip()
+            except ValueError:
+                pass
+        logs = (logs_r.stdout + logs_r.stderr).rstrip()
+        return (
+            "service %s is %s (state: %s, health: %s)%s; last %d log lines:\n%s"
+            % (
+                container.service,
+                container.health or container.state,
+                container.state,
+                container.health or "no healthcheck",
+                "; last health check: %s" % check_output if check_output else "",
+                self.params["log_lines"],
+                logs or "(no output)",
+            )
+        )
+
+    @staticmethod
+    def _ready(container):
+        if container.health:
+            return container.health == "healthy"
+        return container.running
+
+    @staticmethod
+    def _failed(container):
+        return container.health == "unhealthy" or container.state in ("exited", "dead")
+
+    def wait_healthy(self, targets, containers):
+        deadline = time.monotonic() + self.params["wait_timeout"]
+        while True:
+            mine = [c for c in containers if c.service in targets]
+            missing = [name for name in targets if not any(c.service == name for c in mine)]
+            failed = [c for c in mine if self._failed(c)]
+            if failed:
+                raise ComposeError("\n".join(self.diagnose(c) for c in failed))
+            waiting = [c for c in mine if not self._ready(c)]
+            if not waiting and not missing:
+                return containers
+            if time.monotonic() >= deadline:
+                details = ["service %s has no container" % name for name in missing]
+                details += [self.diagnose(c) for c in waiting]
+                raise ComposeError(
+                    "timed out after %ss waiting for services to be healthy:\n%s"
+                    % (self.params["wait_timeout"], "\n".join(details))
+                )
+            time.sleep(POLL_SECONDS)
+            containers = self.read_containers()
+
+    # Main --------------------------------------------------------------------------------
+
+    def run(self):
+        p = self.params
+        state = p["state"]
+        containers = self.read_project()
+        # Fails early, listing the known profiles, before any image is looked at.
+        selected = select_services(self.services, p["profiles"], p["services"])
+        targets = with_dependencies(self.services, selected) if state in ("present", "restarted") else selected
+        if p["pull"] == "always" and state in ("present", "restarted") and not self.module.check_mode:
+            self._fail_on(self.cli.run(self.cli.compose("pull", *targets)), "pulling images")
+        images = sorted({self.services[name].image for name in targets})
+        image_ids, hashes = self.read_images_and_hashes(images)
+        plan = compute_plan(
+            state,
+            self.services,
+            containers,
+            hashes=hashes,
+            image_ids=image_ids,
+            profiles=p["profiles"],
+            only=p["services"],
+            recreate=p["recreate"],
+            remove_orphans=p["remove_orphans"],
+        )
+        before = running_images(containers)
+        result = {
+            "changed": bool(plan.actions),
+            "actions": [a.as_dict() for a in plan.actions],
+            "project_name": self.project_name,
+            "compose_version": format_version(self.version),
+        }
+        if self.module.check_mode:
+            after_containers = containers
+            after = predicted_running(self.services, containers, plan, image_ids)
+        else:
+            failures = self.execute(plan) if plan.actions else []
+            after_containers = self.read_containers() if plan.actions else containers
+            result["changed"] = self._changed(containers, after_containers, plan)
+            if failures or (p["wait"] and state in ("present", "restarted")):
+                try:
+                    after_containers = self.wait_healthy(targets, after_containers)
+                except ComposeError as exc:
+                    detail = "".join("\n%s: %s" % (f.command, f.stderr.strip()) for f in failures)
+                    raise ComposeError("%s%s" % (exc, detail)) from None
+                if failures:
+                    raise ComposeError(
+                        "; ".join("`%s` failed: %s" % (f.command, f.stderr.strip()) for f in failures)
+                    )
+            after = running_images(after_containers)
+        result["services"] = self._services(after_containers)
+        if self.module._diff:
+            result["diff"] = {"before": {"running": before}, "after": {"running": after}}
+        return result
+
+    @staticmethod
+    def _changed(before, after, plan):
+        """True only when a container was created, recreated, started, restarted, stopped or removed."""
+        if any(a.action == "restart" for a in plan.actions):
+            return True
+        state_before = {c.id: c.running for c in before}
+        state_after = {c.id: c.running for c in after}
+        return state_before != state_after
+
+    def _services(self, containers):
+        by_service = {}
+        for container in containers:
+            by_service.setdefault(container.service, container)
+        result = []
+        for name, svc in sorted(self.services.items()):
+            container = by_service.get(name)
+            result.append({
+                "name": name,
+                "state": container.state if container else "absent",
+                "health": (container.health or None) if container else None,
+                "image": container.image if container else svc.image,
+                "profiles": list(svc.profiles),
+            })
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "project_src": {"type": "path", "required": True},
+            "project_name": {"type": "str"},
+            "files": {"type": "list", "elements": "path"},
+            "env_files": {"type": "list", "elements": "path"},
+            "docker_cli": {"type": "str", "default": "docker"},
+            "profiles": {"type": "list", "elements": "str", "required": True},
+            "services": {"type": "list", "elements": "str"},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent", "stopped", "restarted"]},
+            "pull": {"type": "str", "default": "missing", "choices": ["missing", "always", "never"]},
+            "recreate": {"type": "str", "default": "auto", "choices": ["auto", "always", "never"]},
+            "remove_orphans": {"type": "bool", "default": False},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": 120},
+            "log_lines": {"type": "int", "default": 20},
+        },
+        supports_check_mode=True,
+    )
+    try:
+        result = ComposeProfile(module).run()
+    except ComposeError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
