@@ -17,7 +17,7 @@ description:
     which deletes the collection (and its points) and creates it again.
   - Manages collections with one unnamed vector; a collection with named vectors makes it fail.
 author:
-  - aistack.selfhosted maintainers
+  - aistack.selfhosted maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - aistack.selfhosted.qdrant
@@ -30,6 +30,7 @@ attributes:
     platforms: posix
   idempotent:
     support: full
+    description: A second run with the same options changes nothing (O(recreate) acts only while size or distance differs).
 options:
   name:
     description:
