@@ -37,6 +37,13 @@ _HINTS = {
     403: "the server (or a proxy in front of it) refused the credentials in api_key or headers",
     404: "is api_url the base URL of Ollama (no /api path)?",
 }
+# Known texts of errors Ollama reports inside a pull stream, and what to do about them.
+_PULL_HINTS = (
+    ("file does not exist", "the registry has no such model or tag: check the name (and the tag) in the registry"),
+    ("no space left on device", "free disk space where Ollama keeps models (OLLAMA_MODELS) and run again: "
+                                "the download resumes where it stopped"),
+    ("dial tcp", "the Ollama server cannot reach the registry: check its network, proxy and DNS"),
+)
 # A proxy or a restarting server answers these before Ollama does: a retry may succeed.
 _RETRYABLE_STATUS = frozenset((502, 503, 504))
 
@@ -209,7 +216,9 @@ class OllamaClient:
                 return dict(attempts=attempt, bytes=moved, seconds=round(time.monotonic() - started, 3),
                             total_bytes=progress.total_bytes)
             except StreamError as error:
-                raise OllamaError("pulling model %s failed: %s answered: %s" % (name, self.base_url, error.message),
+                hint = next((text for needle, text in _PULL_HINTS if needle in error.message), None)
+                raise OllamaError("pulling model %s failed: %s answered: %s%s"
+                                  % (name, self.base_url, error.message, "; " + hint if hint else ""),
                                   server_message=error.message) from None
             except StreamTruncated as error:
                 problem = OllamaError("pulling model %s from %s failed: %s (last status: %s), %d attempt(s)"
