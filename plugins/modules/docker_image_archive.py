@@ -15,9 +15,9 @@ description:
     reports no change. This is how hosts without a registry (air-gapped, or test hosts) get their images.
   - Uses the Docker CLI on the target; no Python library is needed there.
 author:
-  - aistack.selfhosted maintainers
+  - aistack.selfhosted maintainers (@aistack)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
+  - aistack.selfhosted.attributes
 attributes:
   check_mode:
     support: full

@@ -99,6 +99,7 @@ def test_check_mode_reports_without_loading(tmp_path, archive):
 def test_not_an_archive_fails_clearly(tmp_path):
     bogus = tmp_path / "bogus.tar"
     bogus.write_text("not a tar")
-    result, _ = run_module(tmp_path, str(bogus), known_images=[])
+    result, loads = run_module(tmp_path, str(bogus), known_images=[])
+    assert loads == []
     assert result["failed"] is True
     assert "is not an archive written by `docker save`" in result["msg"]
