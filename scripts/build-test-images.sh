@@ -2,10 +2,10 @@
 # Build the images the tests use, with no container registry:
 #   1. systemd base images of Debian (debootstrap + docker import), the test hosts;
 #   2. test images (tests/images/*, tests/standins/*) built FROM the trixie base;
-#   3. a `docker save` archive of each test image under .cache/images, which test
-#      hosts load through the docker role's offline image feature.
+#   3. one `docker save` archive of all test images, .cache/images/test-images.tar (shared
+#      layers stored once), which test hosts load through the docker role's offline images.
 # Each step is skipped when its inputs did not change (a recipe hash label on the
-# base images, docker's build cache, the image ID next to each archive).
+# base images, docker's build cache, the image IDs next to the archive).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,29 +45,30 @@ build_base() {
 }
 
 build_test_image() {
-  local dir=$1 name
+  local dir=$1 name out
   name=aistack-test/$(basename "$dir"):test
   # Quiet unless it fails (the legacy builder also warns that it is legacy on every run).
-  local out
   out=$(docker build -q -t "$name" "$dir" 2>&1) || { printf '%s\n' "$out" >&2; die "docker build of $dir failed"; }
-  save_archive "$name" "$(basename "$dir")"
+  TEST_IMAGES+=("$name")
 }
 
-# Save an image to .cache/images/<file>.tar unless the archive already holds that image ID.
+# Save all test images to one archive unless it already holds exactly these image IDs.
 save_archive() {
-  local image=$1 file=$2 id
+  local archive=$ARCHIVE_DIR/test-images.tar ids
   mkdir -p "$ARCHIVE_DIR"
-  id=$(docker image inspect -f '{{.Id}}' "$image")
-  if [ "$(cat "$ARCHIVE_DIR/$file.id" 2>/dev/null)" != "$id" ] || [ ! -s "$ARCHIVE_DIR/$file.tar" ]; then
-    log "saving $image to $ARCHIVE_DIR/$file.tar"
-    docker save "$image" -o "$ARCHIVE_DIR/$file.tar.tmp"
-    mv "$ARCHIVE_DIR/$file.tar.tmp" "$ARCHIVE_DIR/$file.tar"
-    echo "$id" > "$ARCHIVE_DIR/$file.id"
+  ids=$(for image in "$@"; do echo "$image $(docker image inspect -f '{{.Id}}' "$image")"; done)
+  if [ "$(cat "$archive.ids" 2>/dev/null)" != "$ids" ] || [ ! -s "$archive" ]; then
+    log "saving ${#@} test images to $archive"
+    docker save "$@" -o "$archive.tmp"
+    mv "$archive.tmp" "$archive"
+    echo "$ids" > "$archive.ids"
   fi
 }
 
+TEST_IMAGES=()
 for suite in $SUITES; do build_base "$suite"; done
 for dir in "$REPO_ROOT"/tests/images/*/ "$REPO_ROOT"/tests/standins/*/; do
-  [ -f "$dir/Dockerfile" ] && build_test_image "${dir%/}"
+  if [ -f "$dir/Dockerfile" ]; then build_test_image "${dir%/}"; fi
 done
-log "test images ready: $(docker images --format '{{.Repository}}:{{.Tag}}' 'aistack-test/*' | sort | tr '\n' ' ')"
+save_archive "${TEST_IMAGES[@]}"
+log "test images ready: ${TEST_IMAGES[*]}"

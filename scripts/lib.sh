@@ -11,6 +11,9 @@ as_root() {
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export REPO_ROOT
-# Everything the scripts build or download lives here (git-ignored).
-CACHE_DIR=${AISTACK_CACHE_DIR:-$REPO_ROOT/.cache}
+# What the scripts build (image archives) lives outside the checkout so that every clone
+# on the machine reuses it; .cache in the checkout links there (git-ignored).
+CACHE_DIR=${AISTACK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aistack}
+mkdir -p "$CACHE_DIR"
+[ -e "$REPO_ROOT/.cache" ] || ln -s "$CACHE_DIR" "$REPO_ROOT/.cache"
 export CACHE_DIR
