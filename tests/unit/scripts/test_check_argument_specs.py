@@ -18,7 +18,8 @@ def make_role(tmp_path, defaults, options):
         (role / sub).mkdir(parents=True)
     (role / "tasks" / "main.yml").write_text("---\n[]\n")
     (role / "defaults" / "main.yml").write_text(yaml.safe_dump(defaults))
-    (role / "meta" / "argument_specs.yml").write_text(yaml.safe_dump({"argument_specs": {"main": {"options": options}}}))
+    specs = {"argument_specs": {"main": {"options": options}}}
+    (role / "meta" / "argument_specs.yml").write_text(yaml.safe_dump(specs))
     return role
 
 
@@ -33,9 +34,12 @@ def test_roles_in_step_have_no_drift(tmp_path):
     ("defaults", "options", "expected"),
     [
         ({"demo_port": 80}, {}, "default demo_port is not in argument_specs"),
-        ({}, {"demo_port": {"type": "int", "description": "Port."}}, "option demo_port is neither required nor in defaults"),
-        ({"demo_port": 80}, {"demo_port": {"type": "int", "default": 8080, "description": "Port."}}, "8080 != defaults/main.yml 80"),
-        ({"demo_port": 80}, {"demo_port": {"type": "int", "default": 80}}, "option demo_port has no description"),
+        ({}, {"demo_port": {"type": "int", "description": "Port."}},
+         "option demo_port is neither required nor in defaults"),
+        ({"demo_port": 80}, {"demo_port": {"type": "int", "default": 8080, "description": "Port."}},
+         "8080 != defaults/main.yml 80"),
+        ({"demo_port": 80}, {"demo_port": {"type": "int", "default": 80}},
+         "option demo_port has no description"),
     ],
 )
 def test_each_kind_of_drift_is_reported(tmp_path, defaults, options, expected):
