@@ -17,9 +17,9 @@ description:
     which deletes the collection (and its points) and creates it again.
   - Manages collections with one unnamed vector; a collection with named vectors makes it fail.
 author:
-  - aistack.selfhosted maintainers (!UNKNOWN)
+  - aistack.selfhosted maintainers (@aistack)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
+  - aistack.selfhosted.attributes
   - aistack.selfhosted.qdrant
 attributes:
   check_mode:
@@ -30,7 +30,6 @@ attributes:
     platforms: posix
   idempotent:
     support: full
-    description: A second run with the same options changes nothing (O(recreate) acts only while size or distance differs).
 options:
   name:
     description:
@@ -113,6 +112,7 @@ options:
   recreate:
     description:
       - Allow deleting and recreating the collection when O(vector_size) or O(distance) differs.
+      - Acts only while they differ, so it can stay set; a second run changes nothing.
       - B(All points of the collection are lost.) Restore them from a snapshot or re-index them.
     type: bool
     default: false
