@@ -15,7 +15,8 @@ description:
   - Reads the project and its containers from the JSON the Compose CLI prints
     (C(config --format json), C(ps --format json)) and decides itself what is missing, stopped or out of date,
     by the same configuration hash and image ID Compose compares. It calls C(docker compose up) only for those
-    services, so an up-to-date project costs three read-only CLI calls and reports C(changed=false).
+    services, so an up-to-date project costs a few read-only CLI calls, run side by side, and reports
+    C(changed=false).
   - Check mode computes the same plan and changes nothing; it does not use C(up --dry-run), whose output is
     text meant for people.
   - Services without a profile are always on in Compose; this module touches them only as dependencies of
@@ -235,7 +236,11 @@ class ComposeProfile:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        docker = module.get_bin_path(self.params["docker_cli"])
+        docker = self.params["docker_cli"]
+        if os.sep in docker:
+            docker = docker if os.access(docker, os.X_OK) else None
+        else:
+            docker = module.get_bin_path(docker)
         if not docker:
             raise ComposeError(
                 "the docker CLI %r was not found on the host: install Docker's docker-ce-cli and "
