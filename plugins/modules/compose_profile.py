@@ -266,8 +266,8 @@ class ComposeProfile:
         stderr = result.stderr.strip()
         if looks_like_daemon_down(stderr):
             raise ComposeError(
-                "cannot reach the Docker daemon (DOCKER_HOST=%s): %s. Start the Docker engine, or point "
-                "DOCKER_HOST at a running one." % (os.environ.get("DOCKER_HOST", "default socket"), stderr)
+                "cannot reach the Docker daemon (DOCKER_HOST=%s): start the Docker engine, or point DOCKER_HOST "
+                "at a running one. Docker said: %s" % (os.environ.get("DOCKER_HOST", "default socket"), stderr)
             )
         raise ComposeError("%s failed (`%s`, rc=%s): %s" % (what, result.command, result.rc, stderr))
 
