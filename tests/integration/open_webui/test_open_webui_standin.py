@@ -61,8 +61,7 @@ def test_unresolvable_ollama_host_fails_health(webui_factory, wiring):
 
 def test_image_default_ollama_url_is_not_a_wiring(webui_factory, wiring):
     # Unset OLLAMA_BASE_URL: the image's "/ollama" becomes host.docker.internal, which this host lacks.
-    webui = webui_factory({**{k: v for k, v in wiring.items() if k != "OLLAMA_BASE_URL"},
-                           "OLLAMA_BASE_URL": "/ollama"})
+    webui = webui_factory({**wiring, "ENV": "prod", "OLLAMA_BASE_URL": "/ollama"})
     assert http("GET", webui.url + "/health")[0] == 503
     assert status_of(webui)["ollama"]["base_urls"] == ["http://host.docker.internal:11434"]
 
@@ -70,12 +69,21 @@ def test_image_default_ollama_url_is_not_a_wiring(webui_factory, wiring):
 def test_several_ollama_hosts_are_all_checked(webui_factory, wiring, ollama_factory, ollama):
     second = ollama_factory("ollama2")
     urls = f"{ollama.url};{second.url}"
-    webui = webui_factory({**wiring, "OLLAMA_BASE_URLS": urls})
+    webui = webui_factory({**wiring, "OLLAMA_BASE_URLS": urls, "RAG_OLLAMA_BASE_URL": ollama.url})
     assert http("GET", webui.url + "/health")[0] == 200
     assert [e["url"] for e in status_of(webui)["ollama"]["endpoints"]] == [ollama.url, second.url]
     second.stop()
     status, body = http("GET", webui.url + "/health")
     assert status == 503 and any(p.startswith(f"Ollama at {second.url}") for p in body["problems"])
+
+
+def test_several_hosts_without_a_rag_url_leave_embeddings_unwired(webui_factory, wiring, ollama):
+    # OLLAMA_BASE_URLS alone: RAG_OLLAMA_BASE_URL falls back to OLLAMA_BASE_URL, here the image's
+    # default ("/ollama" with ENV=prod, both set by the real Dockerfile).
+    webui = webui_factory({**wiring, "ENV": "prod", "OLLAMA_BASE_URL": "/ollama", "OLLAMA_BASE_URLS": ollama.url})
+    status, body = http("GET", webui.url + "/health")
+    assert status == 503
+    assert any("embedding Ollama" in p and "host.docker.internal" in p for p in body["problems"])
 
 
 def test_embedding_model_missing_is_a_warning(webui_factory, wiring):

@@ -15,14 +15,20 @@ def env_bool(environ, name: str, default: str) -> bool:
     return environ.get(name, default).lower() == "true"
 
 
-def ollama_base_urls(environ) -> list:
-    """OLLAMA_BASE_URLS (';'-separated) if set, else OLLAMA_BASE_URL, as config.py builds them."""
+def ollama_base_url(environ) -> str:
+    """OLLAMA_BASE_URL as config.py reads it: trailing slash dropped; the image's default "/ollama"
+    becomes http://host.docker.internal:11434 when ENV=prod (the image sets it)."""
     single = environ.get("OLLAMA_BASE_URL", "")
     if single.endswith("/"):
         single = single[:-1]
-    if single == "/ollama":  # the image's default, rewritten by env.py for Docker
+    if single == "/ollama" and environ.get("ENV", "dev") == "prod":
         single = "http://host.docker.internal:11434"
-    urls = environ.get("OLLAMA_BASE_URLS", "") or single
+    return single
+
+
+def ollama_base_urls(environ) -> list:
+    """OLLAMA_BASE_URLS (';'-separated) if set, else OLLAMA_BASE_URL."""
+    urls = environ.get("OLLAMA_BASE_URLS", "") or ollama_base_url(environ)
     return [url.strip() for url in urls.split(";")]
 
 
@@ -45,8 +51,9 @@ PERSISTENT = {
     "RAG_EMBEDDING_ENGINE": ("rag.embedding_engine", lambda e: e.get("RAG_EMBEDDING_ENGINE", "")),
     "RAG_EMBEDDING_MODEL": ("rag.embedding_model",
                             lambda e: e.get("RAG_EMBEDDING_MODEL", "sentence-transformers/all-MiniLM-L6-v2")),
-    "RAG_OLLAMA_BASE_URL": ("rag.ollama.url",
-                            lambda e: e.get("RAG_OLLAMA_BASE_URL", ollama_base_urls(e)[0])),
+    # Defaults to OLLAMA_BASE_URL, not to OLLAMA_BASE_URLS: with several hosts set only through
+    # OLLAMA_BASE_URLS, embeddings go to the image's default URL unless this is set too.
+    "RAG_OLLAMA_BASE_URL": ("rag.ollama.url", lambda e: e.get("RAG_OLLAMA_BASE_URL", ollama_base_url(e))),
 }
 
 

@@ -157,7 +157,10 @@ class App:
             known = next((e for e in endpoints if e["url"] == rag["ollama_url"]), None)
             known = known or probe_ollama(rag["ollama_url"])
             rag["embedding_model_available"] = model_listed(rag["embedding_model"], known["models"])
-            if not rag["embedding_model_available"]:
+            if not known["reachable"]:
+                problems.append(f"RAG_EMBEDDING_ENGINE is ollama but the embedding Ollama (RAG_OLLAMA_BASE_URL, "
+                                f"default OLLAMA_BASE_URL) at {rag['ollama_url'] or '(empty)'}: {known['error']}")
+            elif not rag["embedding_model_available"]:
                 warnings.append(f"embedding model {rag['embedding_model']} is not in Ollama at {rag['ollama_url']}: "
                                 "document uploads would fail")
 
