@@ -23,22 +23,28 @@ def _free_port() -> int:
 class OllamaStandin:
     """One stand-in process on a free port, with its models under data_dir."""
 
-    def __init__(self, data_dir: pathlib.Path, faults: dict | None = None, port: int | None = None):
+    def __init__(self, data_dir: pathlib.Path, faults: dict | None = None, port: int | None = None,
+                 verbose: bool = False):
         self.data_dir = data_dir
+        self.log_path = data_dir.parent / f"{data_dir.name}-standin.log"
+        self.verbose = verbose  # log every request (see request_log)
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.initial_faults = faults or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> OllamaStandin:
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER), "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--faults", json.dumps(self.initial_faults)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # A file, not a pipe: a verbose server would block once a pipe nobody reads is full.
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(SERVER), "--port", str(self.port), "--data-dir", str(self.data_dir),
+                 "--faults", json.dumps(self.initial_faults), *(["--verbose"] if self.verbose else [])],
+                stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"stand-in exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"stand-in exited: {self.log_path.read_text()}")
             try:
                 with urllib.request.urlopen(self.url + "/", timeout=1) as response:
                     if response.status == 200:
@@ -55,12 +61,15 @@ class OllamaStandin:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process and self.process.stderr:
-            self.process.stderr.close()
 
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def request_log(self) -> list[str]:
+        """Request lines ("GET /api/tags") the server logged so far; needs verbose=True."""
+        lines = self.log_path.read_text().splitlines() if self.log_path.exists() else []
+        return [line.split('"')[1].rsplit(" ", 1)[0] for line in lines if line.count('"') >= 2]
 
     # raw HTTP, with no client library in between ------------------------------------------
     def request(self, method: str, path: str, body=None, headers: dict | None = None) -> tuple[int, bytes]:
