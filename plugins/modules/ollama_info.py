@@ -13,9 +13,9 @@ description:
   - Optionally adds the details of C(/api/show) (capabilities, context length, ...) for some models.
   - Changes nothing.
 author:
-  - aistack.selfhosted maintainers
+  - aistack.selfhosted maintainers (@aistack)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
+  - aistack.selfhosted.attributes
   - aistack.selfhosted.ollama
 attributes:
   check_mode:

@@ -21,9 +21,9 @@ description:
     resumes what it already downloaded.
   - Talks to the Ollama HTTP API from the target; no Python library is needed there.
 author:
-  - aistack.selfhosted maintainers
+  - aistack.selfhosted maintainers (@aistack)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
+  - aistack.selfhosted.attributes
   - aistack.selfhosted.ollama
 attributes:
   check_mode:
