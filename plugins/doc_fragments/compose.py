@@ -32,10 +32,13 @@ options:
     elements: path
   docker_cli:
     description:
-      - Name or path of the docker CLI, which must have the Compose v2 plugin.
+      - Name or path of the docker CLI, which must have the Compose v2 plugin. Compose runs as C(<docker_cli> compose).
+      - When omitted, C(docker) from E(PATH), and the Compose plugin binary is run directly from the directories the
+        docker CLI loads plugins from (E(DOCKER_CONFIG)/cli-plugins, C(/usr/local/lib/docker/cli-plugins),
+        C(/usr/libexec/docker/cli-plugins), ...), which saves the CLI's start-up on every call; C(docker compose)
+        otherwise.
       - The Docker daemon is the one the CLI talks to; set E(DOCKER_HOST) with the task's C(environment) for another.
     type: str
-    default: docker
 requirements:
   - Docker CLI with the Compose v2 plugin, Compose 2.26.0 or later, on the managed host.
 """

@@ -60,6 +60,39 @@ def check_version(version):
         )
 
 
+# Where the docker CLI looks for plugins, after the config's cliPluginsExtraDirs and
+# <config dir>/cli-plugins (docker/cli, cli-plugins/manager, Linux defaults).
+SYSTEM_PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
+
+
+def find_compose_plugin(environ=None):
+    """Path of the docker-compose CLI plugin the docker CLI would run, or None.
+
+    Running it directly gives the same result as `docker compose` (the plugin also
+    runs standalone) without the docker CLI's own start-up on every call.
+    """
+    environ = os.environ if environ is None else environ
+    config_dir = environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    dirs = []
+    try:
+        with open(os.path.join(config_dir, "config.json")) as handle:
+            dirs += list(json.load(handle).get("cliPluginsExtraDirs") or [])
+    except (OSError, ValueError, AttributeError):
+        pass
+    dirs.append(os.path.join(config_dir, "cli-plugins"))
+    dirs.extend(SYSTEM_PLUGIN_DIRS)
+    for directory in dirs:
+        candidate = os.path.join(directory, "docker-compose")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def looks_like_daemon_down(stderr):
     return any(marker in stderr for marker in DAEMON_DOWN_MARKERS)
 
@@ -86,8 +119,12 @@ class ComposeCLI:
     dependency in another profile never makes Compose refuse the project.
     """
 
-    def __init__(self, docker, *, project_src=None, project_name=None, files=None, env_files=None, timeout=600):
+    def __init__(
+        self, docker, *, plugin=None, project_src=None, project_name=None, files=None, env_files=None, timeout=600
+    ):
         self.docker = docker
+        # `docker compose` through the CLI, or the plugin binary itself when it was found.
+        self.compose_prefix = [plugin] if plugin else [docker, "compose"]
         self.cwd = project_src
         self.timeout = timeout
         self.project_args = []
@@ -101,7 +138,10 @@ class ComposeCLI:
             self.project_args += ["-p", project_name]
 
     def compose(self, *args):
-        return [self.docker, "compose"] + self.project_args + ["--profile", "*"] + list(args)
+        return self.compose_prefix + self.project_args + ["--profile", "*"] + list(args)
+
+    def compose_version(self):
+        return self.compose_prefix + ["version", "--format", "json"]
 
     def docker_cmd(self, *args):
         return [self.docker] + list(args)

@@ -209,6 +209,7 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli im
     ComposeCLI,
     ComposeError,
     check_version,
+    find_compose_plugin,
     format_version,
     looks_like_daemon_down,
     parse_version,
@@ -232,26 +233,30 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_projec
 POLL_SECONDS = 1.0
 
 
+def _executable(path):
+    return path if os.access(path, os.X_OK) else None
+
+
 class ComposeProfile:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        docker = self.params["docker_cli"]
-        if os.sep in docker:
-            docker = docker if os.access(docker, os.X_OK) else None
-        else:
-            docker = module.get_bin_path(docker)
+        wanted = self.params["docker_cli"] or "docker"
+        docker = _executable(wanted) if os.sep in wanted else module.get_bin_path(wanted)
         if not docker:
             raise ComposeError(
                 "the docker CLI %r was not found on the host: install Docker's docker-ce-cli and "
                 "docker-compose-plugin packages, or Debian's docker.io and docker-compose (Debian 13 or later)"
-                % self.params["docker_cli"]
+                % wanted
             )
+        # With the default CLI, run the Compose plugin directly where the CLI would find it.
+        plugin = find_compose_plugin() if self.params["docker_cli"] is None else None
         src = self.params["project_src"]
         if not os.path.isdir(src):
             raise ComposeError("project_src %s does not exist or is not a directory" % src)
         self.cli = ComposeCLI(
             docker,
+            plugin=plugin,
             project_src=src,
             project_name=self.params["project_name"],
             files=self.params["files"],
@@ -273,7 +278,7 @@ class ComposeProfile:
 
     def read_project(self):
         version_r, config_r, ps_r = self.cli.run_many([
-            self.cli.docker_cmd("compose", "version", "--format", "json"),
+            self.cli.compose_version(),
             self.cli.compose("config", "--format", "json"),
             self.cli.compose("ps", "--all", "--format", "json"),
         ])
@@ -494,7 +499,7 @@ def main():
             "project_name": {"type": "str"},
             "files": {"type": "list", "elements": "path"},
             "env_files": {"type": "list", "elements": "path"},
-            "docker_cli": {"type": "str", "default": "docker"},
+            "docker_cli": {"type": "str"},
             "profiles": {"type": "list", "elements": "str", "required": True},
             "services": {"type": "list", "elements": "str"},
             "state": {"type": "str", "default": "present", "choices": ["present", "absent", "stopped", "restarted"]},
