@@ -39,7 +39,7 @@ def installed_models(server: OllamaStandin) -> None:
         server.add_to_catalogue(name, size=1024)
         server.pull(name)
     times, requests = [], []
-    for _ in range(CALLS):
+    for _call in range(CALLS):
         logged = len(server.request_log())
         result, usage = run_module("ollama_model", {"api_url": server.url, "models": names})
         assert result.get("changed") is False, result
@@ -84,7 +84,7 @@ def big_pull(server: OllamaStandin) -> None:
     delete(server, BIG)
     _seconds, tiny_rss, _pulled = module_pull(server, "qwen2.5:0.5b")
     curl_times, module_times, client_times, rss = [], [], [], []
-    for _ in range(ROUNDS):  # interleaved, so that load from elsewhere hits every contender alike
+    for _round in range(ROUNDS):  # interleaved, so that load from elsewhere hits every contender alike
         curl_times.append(curl_pull(server, BIG))
         delete(server, BIG)
         seconds, max_rss, pulled = module_pull(server, BIG)

@@ -74,7 +74,7 @@ def parse(text: str) -> Name | None:
     host = namespace = tag = ""
     rest = text
     if rest.rfind(":") > rest.rfind("/"):
-        rest, tag, _ = _cut_promised(rest, ":")
+        rest, tag, _found = _cut_promised(rest, ":")
     rest, model, promised = _cut_promised(rest, "/")
     if not promised:
         model = rest

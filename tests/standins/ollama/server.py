@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A test double of the Ollama HTTP API (see README.md). Python standard library only.
 
     python3 server.py --port 11434 --data-dir /root/.ollama/models
@@ -590,14 +589,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def route_api_embed(self, method):
         body = self.json_body()
-        _, vectors = self.embeddings_for(body, body.get("input", ""))
+        _model, vectors = self.embeddings_for(body, body.get("input", ""))
         self.send_json(200, {"model": body["model"], "embeddings": vectors, "total_duration": 1_000_000,
                              "load_duration": 100_000,
                              "prompt_eval_count": sum(len(str(i).split()) for i in [body.get("input")])})
 
     def route_api_embeddings(self, method):
         body = self.json_body()
-        _, vectors = self.embeddings_for(body, body.get("prompt", ""))
+        _model, vectors = self.embeddings_for(body, body.get("prompt", ""))
         self.send_json(200, {"embedding": vectors[0]})
 
     # OpenAI-compatible -------------------------------------------------------------------
@@ -620,7 +619,7 @@ class Handler(BaseHTTPRequestHandler):
         if not messages:
             raise HTTPError(400, "[] is too short - 'messages'")
         response_format = (body.get("response_format") or {}).get("type") in ("json_object", "json_schema")
-        model, text, _ = self.chat_like({**body, "format": response_format}, messages)
+        model, text, _unload = self.chat_like({**body, "format": response_format}, messages)
         ident = f"chatcmpl-{int(hashlib.sha256(text.encode()).hexdigest(), 16) % 999}"
         created = int(time.time())
         base = {"id": ident, "created": created, "model": body["model"], "system_fingerprint": "fp_ollama"}
@@ -646,7 +645,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route_v1_embeddings(self, method):
         body = self.json_body()
-        _, vectors = self.embeddings_for(body, body.get("input", ""))
+        _model, vectors = self.embeddings_for(body, body.get("input", ""))
         tokens = sum(len(str(i).split()) for i in [body.get("input")])
         self.send_json(200, {"object": "list", "model": body["model"],
                              "data": [{"object": "embedding", "embedding": v, "index": i}
