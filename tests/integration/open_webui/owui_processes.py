@@ -80,8 +80,9 @@ def ollama_process(data_dir: pathlib.Path) -> Process:
 
 def open_webui_process(data_dir: pathlib.Path, app_dir: pathlib.Path, env: dict) -> Process:
     """The stand-in with exactly `env` for its Open WebUI variables (inherited ones are dropped)."""
-    inherited = [k for k in os.environ if k.startswith(("OLLAMA_", "QDRANT_", "WEBUI_", "RAG_", "CHUNK_", "ENABLE_",
-                                                         "VECTOR_DB", "RESET_CONFIG", "DATA_DIR", "PORT", "HOST"))]
+    prefixes = ("OLLAMA_", "QDRANT_", "WEBUI_", "RAG_", "CHUNK_", "ENABLE_", "VECTOR_DB", "RESET_CONFIG", "DATA_DIR",
+                "PORT", "HOST", "ENV")
+    inherited = [k for k in os.environ if k.startswith(prefixes)]
     return Process("open-webui stand-in", [str(STANDINS / "open-webui" / "server.py"), "--port", "{port}",
                                            "--host", "127.0.0.1", "--data-dir", str(data_dir),
                                            "--app-dir", str(app_dir)],

@@ -92,9 +92,9 @@ def test_euclid_and_dot_order_results_as_qdrant(qdrant):
 def test_update_ignores_size_and_distance_like_the_real_server(qdrant):
     qc = client(qdrant)
     qc.create_collection("docs", vectors_config=models.VectorParams(size=4, distance=models.Distance.COSINE))
-    status, _ = http(qdrant, "PATCH", "/collections/docs",
-                     {"vectors": {"": {"size": 8, "distance": "Dot", "on_disk": True}}, "hnsw_config": {"m": 8}},
-                     {"api-key": API_KEY, "Content-Type": "application/json"})
+    body = {"vectors": {"": {"size": 8, "distance": "Dot", "on_disk": True}}, "hnsw_config": {"m": 8}}
+    status, _body = http(qdrant, "PATCH", "/collections/docs", body,
+                         {"api-key": API_KEY, "Content-Type": "application/json"})
     assert status == 200
     vectors = qc.get_collection("docs").config.params.vectors
     assert (vectors.size, vectors.distance, vectors.on_disk) == (4, models.Distance.COSINE, True)

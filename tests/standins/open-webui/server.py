@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Open WebUI test double: answers /health only when it is wired right. Standard library only.
 
 NOT Open WebUI. It reads the variables and files the real image reads (see README.md), calls every
@@ -100,7 +99,7 @@ class App:
         return f"{payload}.{signature}"
 
     def user_for(self, token: str):
-        payload, _, signature = token.partition(".")
+        payload, _dot, signature = token.partition(".")
         expected = hmac.new(self.secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(signature, expected):
             return None

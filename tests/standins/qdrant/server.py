@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Qdrant test double: the HTTP API of part B of the project's API reference, standard library only.
 
 NOT Qdrant. It exists because the real image cannot be fetched on the test machines. It answers
