@@ -90,7 +90,7 @@ def main():
                 "bare compose up -d": (compose + ["up", "-d"], None, project),
             }
             times = {label: [] for label in commands}
-            for _ in range(ROUNDS):
+            for _round in range(ROUNDS):
                 # Interleaved rounds: a slow moment of the machine hits every figure alike.
                 for label, (cmd, cmd_env, cwd) in commands.items():
                     elapsed, output = timed(cmd, cmd_env, cwd)

@@ -96,7 +96,7 @@ def parse_labels(text):
     key = None
     for piece in (text or "").split(","):
         if _LABEL_START.match(piece):
-            key, _, value = piece.partition("=")
+            key, _sep, value = piece.partition("=")
             labels[key] = value
         elif key is not None:
             labels[key] += "," + piece

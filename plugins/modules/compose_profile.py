@@ -21,10 +21,11 @@ description:
     text meant for people.
   - Services without a profile are always on in Compose; this module touches them only as dependencies of
     the services it brings up.
-author: aistack.selfhosted maintainers
+author:
+  - aistack.selfhosted maintainers (@aistack)
 extends_documentation_fragment:
+  - aistack.selfhosted.attributes
   - aistack.selfhosted.compose
-  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -29,7 +29,7 @@ class Project:
             return (FIXTURES / release / name).read_text()
 
         version = parse_version(read("version.json"))
-        _, raw, self.services = load_config(read("config.json"))
+        _name, raw, self.services = load_config(read("config.json"))
         self.containers = parse_ps(read("ps.json"))
         self.hashes = expected_hashes(raw, version, read("config-hash.txt"))
         self.images = parse_image_ids(read("image-inspect.json"), [IMAGE])
@@ -93,7 +93,7 @@ def test_recreate_never_only_starts(project):
 
 def test_recreate_always_recreates_every_selected_service(project):
     actions = project.plan("present", ["ai"], recreate="always")
-    assert [(s, a) for s, a, _ in actions] == [("vectors", "recreate"), ("web", "recreate")]
+    assert [(a[0], a[1]) for a in actions] == [("vectors", "recreate"), ("web", "recreate")]
 
 
 def test_absent_keeps_a_service_shared_with_a_running_profile(project):
@@ -147,7 +147,7 @@ def test_orphans_are_removed_only_when_asked(project):
     assert ("old", "remove", "orphan: the project files no longer define it") in project.plan(
         "present", ["ai"], remove_orphans=True
     )
-    assert all(s != "old" for s, _, _ in project.plan("present", ["ai"]))
+    assert all(a[0] != "old" for a in project.plan("present", ["ai"]))
 
 
 def test_diff_shows_running_services_and_image_ids_before_and_after(project):

@@ -54,7 +54,7 @@ def test_unreadable_version_fails():
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_config_gives_services_profiles_and_required_dependencies(release):
-    name, _, services = load_config(read(release, "config.json"))
+    name, _raw, services = load_config(read(release, "config.json"))
     assert name == "aistack"
     assert sorted(services) == ["db", "trainer", "vectors", "web"]
     assert services["vectors"].profiles == ("ai", "data")
@@ -96,7 +96,7 @@ def test_label_values_with_commas_stay_whole():
 @pytest.mark.parametrize("release", RELEASES)
 def test_expected_hashes_match_labels_of_up_to_date_containers(release):
     version = parse_version(read(release, "version.json"))
-    _, raw, _ = load_config(read(release, "config.json"))
+    _name, raw, _services = load_config(read(release, "config.json"))
     hashes = expected_hashes(raw, version, read(release, "config-hash.txt"))
     labels = {c.service: c.config_hash for c in parse_ps(read(release, "ps.json"))}
     # db (env_file) and vectors are as `up` left them; web's environment was edited since.
