@@ -202,6 +202,19 @@ class App:
         }
 
 
+def report(status: dict, last: list) -> None:
+    """Print problems when they change, so `docker logs` of an unhealthy container says why."""
+    current = status["problems"] + [f"warning: {w}" for w in status["warnings"]]
+    if current != last:
+        last[:] = current
+        if status["problems"]:
+            print("open-webui-standin: UNHEALTHY: " + "; ".join(status["problems"]), flush=True)
+        else:
+            print("open-webui-standin: healthy", flush=True)
+        for warning in status["warnings"]:
+            print(f"open-webui-standin: warning: {warning}", flush=True)
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "open-webui-standin"
     protocol_version = "HTTP/1.1"
@@ -244,6 +257,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path.rstrip("/") or "/"
         if path == "/health":
             status = self.app.status()
+            report(status, self.server.last_report)
             if status["healthy"]:
                 self.send_json(200, {"status": True})
             else:
@@ -331,6 +345,8 @@ def main(argv=None) -> int:
     server.daemon_threads = True
     server.app = app
     server.verbose = args.verbose
+    server.last_report = []
+    report(app.status(), server.last_report)  # the real app also reaches its backends at start
     print(f"open-webui-standin listening on http://{args.host}:{args.port} (data {args.data_dir}; "
           f"secret key from {app.secret_source})", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
