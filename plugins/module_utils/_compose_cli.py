@@ -28,7 +28,15 @@ DAEMON_DOWN_MARKERS = (
 
 
 class ComposeError(Exception):
-    """A failure worth showing to the user as is: the message says what to do."""
+    """A failure worth showing to the user as is: the message says what to do.
+
+    `result` holds what the module returns alongside the message (changed, actions)
+    when the failure came after something was already done.
+    """
+
+    def __init__(self, msg, result=None):
+        super().__init__(msg)
+        self.result = result or {}
 
 
 def parse_version(text):
@@ -109,6 +117,12 @@ class Result:
     @property
     def command(self):
         return " ".join(self.args)
+
+    @property
+    def error(self):
+        """stderr without Compose's progress lines (indented, "Container x  Creating"): the reason."""
+        lines = [line for line in self.stderr.splitlines() if line.strip() and not line.startswith(" ")]
+        return "\n".join(lines) if lines else self.stderr.strip()
 
 
 class ComposeCLI:

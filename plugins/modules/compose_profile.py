@@ -269,7 +269,7 @@ class ComposeProfile:
     def _fail_on(self, result, what):
         if result.rc == 0:
             return
-        stderr = result.stderr.strip()
+        stderr = result.error
         if looks_like_daemon_down(stderr):
             raise ComposeError(
                 "cannot reach the Docker daemon (DOCKER_HOST=%s): start the Docker engine, or point DOCKER_HOST "
@@ -451,16 +451,18 @@ class ComposeProfile:
             failures = self.execute(plan) if plan.actions else []
             after_containers = self.read_containers() if plan.actions else containers
             result["changed"] = self._changed(containers, after_containers, plan)
-            if failures or (p["wait"] and state in ("present", "restarted")):
+            # A failure after something changed still reports what changed.
+            partial = {"changed": result["changed"], "actions": result["actions"]}
+            if failures:
+                failed = [c for c in after_containers if c.service in targets and self._failed(c)]
+                details = [self.diagnose(c) for c in failed]
+                details += ["`%s` failed: %s" % (f.command, f.error) for f in failures]
+                raise ComposeError("\n".join(details), partial)
+            if p["wait"] and state in ("present", "restarted"):
                 try:
                     after_containers = self.wait_healthy(targets, after_containers)
                 except ComposeError as exc:
-                    detail = "".join("\n%s: %s" % (f.command, f.stderr.strip()) for f in failures)
-                    raise ComposeError("%s%s" % (exc, detail)) from None
-                if failures:
-                    raise ComposeError(
-                        "; ".join("`%s` failed: %s" % (f.command, f.stderr.strip()) for f in failures)
-                    )
+                    raise ComposeError(str(exc), partial) from None
             after = running_images(after_containers)
         result["services"] = self._services(after_containers)
         if self.module._diff:
@@ -516,7 +518,7 @@ def main():
     try:
         result = ComposeProfile(module).run()
     except ComposeError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
 
 
