@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import json
 import math
+import os
 import pathlib
 import re
 import signal
@@ -77,10 +78,10 @@ def rfc3339(epoch_ns: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + zone
 
 
-def parse_keep_alive(value) -> float:
+def parse_keep_alive(value, default: float = DEFAULT_KEEP_ALIVE) -> float:
     """Seconds a model stays loaded; negative = forever. Accepts numbers and Go durations."""
     if value is None or value == "":
-        return DEFAULT_KEEP_ALIVE
+        return default
     if isinstance(value, int | float):
         return float(value)
     match = re.fullmatch(r"(-?\d+(?:\.\d+)?)(ms|s|m|h)?", str(value).strip())
@@ -93,7 +94,9 @@ def parse_keep_alive(value) -> float:
 class State:
     """Everything the handlers share: disk store, registry catalogue, faults, loaded models."""
 
-    def __init__(self, store: Store, registry: cat.Catalogue, faults: Faults, version: str):
+    def __init__(self, store: Store, registry: cat.Catalogue, faults: Faults, version: str,
+                 keep_alive: float = DEFAULT_KEEP_ALIVE):
+        self.keep_alive = keep_alive  # OLLAMA_KEEP_ALIVE: how long a request keeps its model loaded
         self.store = store
         self.registry = registry
         self.faults = faults
@@ -125,7 +128,7 @@ class State:
 
     def touch(self, model: Installed, keep_alive) -> str | None:
         """Load (or unload, keep_alive 0) a model as a request does; returns done_reason."""
-        seconds = parse_keep_alive(keep_alive)
+        seconds = parse_keep_alive(keep_alive, self.keep_alive)
         with self.lock:
             if seconds == 0:
                 self.loaded.pop(model.name.key, None)
@@ -685,17 +688,31 @@ class Handler(BaseHTTPRequestHandler):
 
 def make_server(host: str, port: int, state: State, quiet: bool = True) -> ThreadingHTTPServer:
     handler = type("BoundHandler", (Handler,), {"state": state, "quiet": quiet})
-    server = ThreadingHTTPServer((host, port), handler)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    server_class = type("Server", (ThreadingHTTPServer,), {"address_family": family})
+    server = server_class((host, port), handler)
     server.daemon_threads = True
     return server
 
 
+def listen_address(value: str) -> tuple[str, int]:
+    """OLLAMA_HOST as Ollama reads it (envconfig Host()): [scheme://]host[:port], default 127.0.0.1:11434."""
+    value = value.strip().strip("\"'")
+    value = value.split("://", 1)[1] if "://" in value else value
+    host, _sep, port = value.rpartition(":") if ":" in value else (value, "", "")
+    return host.strip("[]") or "127.0.0.1", int(port or 11434)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Defaults come from the environment the real server reads, so the image can be
+    # configured like ollama/ollama (OLLAMA_HOST, OLLAMA_MODELS, OLLAMA_KEEP_ALIVE).
+    env_host, env_port = listen_address(os.environ.get("OLLAMA_HOST", ""))
     parser = argparse.ArgumentParser(description="Test double of the Ollama HTTP API")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=11434)
-    parser.add_argument("--data-dir", required=True, type=pathlib.Path,
-                        help="models directory, laid out like $OLLAMA_MODELS (manifests/, blobs/)")
+    parser.add_argument("--host", default=env_host, help="default: from OLLAMA_HOST, else 127.0.0.1")
+    parser.add_argument("--port", type=int, default=env_port, help="default: from OLLAMA_HOST, else 11434")
+    parser.add_argument("--data-dir", type=pathlib.Path,
+                        default=pathlib.Path(os.environ.get("OLLAMA_MODELS") or pathlib.Path.home() / ".ollama/models"),
+                        help="models directory (manifests/, blobs/); default: $OLLAMA_MODELS, else ~/.ollama/models")
     parser.add_argument("--catalogue", type=pathlib.Path,
                         help="JSON object {model name: entry} replacing the built-in registry catalogue")
     parser.add_argument("--faults", default="{}", help="JSON object of initial fault switches (faults.py)")
@@ -704,7 +721,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     entries = json.loads(args.catalogue.read_text()) if args.catalogue else None
-    state = State(Store(args.data_dir), cat.Catalogue(entries), Faults(json.loads(args.faults)), args.version)
+    keep_alive = parse_keep_alive(os.environ.get("OLLAMA_KEEP_ALIVE"))
+    state = State(Store(args.data_dir), cat.Catalogue(entries), Faults(json.loads(args.faults)), args.version,
+                  keep_alive)
     server = make_server(args.host, args.port, state, quiet=not args.verbose)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"ollama stand-in listening on {args.host}:{server.server_address[1]}", file=sys.stderr, flush=True)
