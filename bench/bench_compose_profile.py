@@ -1,6 +1,6 @@
 """Benchmark: an idempotent compose_profile `present` on a project of 10 running services.
 
-Figures (median of several rounds, each call a fresh ad-hoc `ansible` run on localhost):
+Figures (median and best of several rounds, each call a fresh ad-hoc `ansible` run on localhost):
   - ping: `ansible.builtin.ping`, Ansible's own start-up and module round trip;
   - compose_profile and community.docker.docker_compose_v2 (`state: present`, same profile);
   - bare: `docker compose --profile X up -d` on the same, already running, project.
@@ -100,17 +100,17 @@ def main():
         finally:
             subprocess.run(["docker", "compose", "-p", name, "down", "-v", "-t", "1"],
                            capture_output=True, check=False)
-    median = {label: statistics.median(values) for label, values in times.items()}
-    ping, bare = median["ping"], median["bare compose up -d"]
-    print(f"compose_profile benchmark: idempotent present, {SERVICES} running services, "
-          f"median of {ROUNDS} rounds")
-    print(f"  {'':20} {'call s':>8} {'net of ping s':>14} {'ratio to bare':>14}")
-    for label in ("compose_profile", "docker_compose_v2"):
-        net = median[label] - ping
-        print(f"  {label:20} {median[label]:8.2f} {net:14.2f} {net / bare:14.1f}")
-    print(f"  {'ansible ping':20} {ping:8.2f}")
-    print(f"  {'bare compose up -d':20} {bare:8.2f}")
-
+    print(f"compose_profile benchmark: idempotent present, {SERVICES} running services, {ROUNDS} rounds")
+    # Median for the typical figure, best round for the one least disturbed by other load.
+    for kind, pick in (("median", statistics.median), ("best", min)):
+        figure = {label: pick(values) for label, values in times.items()}
+        ping, bare = figure["ping"], figure["bare compose up -d"]
+        print(f"  {kind:20} {'call s':>8} {'net of ping s':>14} {'ratio to bare':>14}")
+        for label in ("compose_profile", "docker_compose_v2"):
+            net = figure[label] - ping
+            print(f"  {label:20} {figure[label]:8.2f} {net:14.2f} {net / bare:14.1f}")
+        print(f"  {'ansible ping':20} {ping:8.2f}")
+        print(f"  {'bare compose up -d':20} {bare:8.2f}")
 
 if __name__ == "__main__":
     main()
