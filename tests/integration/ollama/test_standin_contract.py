@@ -5,7 +5,9 @@ test built on it would prove nothing.
 """
 
 import hashlib
+import http.client
 import json
+import threading
 
 import ollama
 import pytest
@@ -157,3 +159,30 @@ def test_proxy_api_key_switch(ollama_standin):
     assert ollama_standin.request("GET", "/api/tags")[0] == 401
     assert ollama_standin.request("GET", "/api/tags", headers={"Authorization": "Bearer wrong"})[0] == 403
     assert ollama_standin.request("GET", "/api/tags", headers={"Authorization": "Bearer s3cret"})[0] == 200
+
+
+def test_concurrent_pulls_of_one_model_all_succeed(ollama_standin):
+    ollama_standin.add_to_catalogue("shared/model:big", size=32 << 20)
+    statuses = []
+    threads = [threading.Thread(target=lambda: statuses.append(ollama_standin.request(
+        "POST", "/api/pull", {"model": "shared/model:big", "stream": False})[0])) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200, 200, 200]
+    assert list(ollama_standin.tags()) == ["shared/model:big"]
+
+
+def test_a_cut_pull_resumes_from_its_partial_blob(ollama_standin):
+    ollama_standin.set_faults(drop_pulls=1, drop_after_bytes=1 << 20, progress_interval=0)
+    with pytest.raises(http.client.IncompleteRead):  # the stream started, then the connection was cut
+        ollama_standin.request("POST", "/api/pull", {"model": "mistral"})
+    partials = list((ollama_standin.data_dir / "blobs").glob("*-partial"))
+    assert len(partials) == 1
+    assert partials[0].stat().st_size >= 1 << 20
+    _status, body = ollama_standin.request("POST", "/api/pull", {"model": "mistral"})
+    lines = [json.loads(line) for line in body.splitlines()]
+    assert lines[1]["completed"] == partials[0].stat().st_size  # reported from where it stopped
+    assert lines[-1] == {"status": "success"}
+    assert not list((ollama_standin.data_dir / "blobs").glob("*-partial"))

@@ -79,6 +79,11 @@ def _progress(blob: cat.Blob, completed: int) -> dict:
 
 
 def _fetch(store: Store, faults: Faults, blob: cat.Blob, budget: _Budget) -> Iterator[dict | object]:
+    with store.blob_lock(blob.digest):
+        yield from _download(store, faults, blob, budget)
+
+
+def _download(store: Store, faults: Faults, blob: cat.Blob, budget: _Budget) -> Iterator[dict | object]:
     if store.has_blob(blob.digest):
         yield _progress(blob, blob.size)  # cache hit: reported once, complete
         return

@@ -44,6 +44,12 @@ class Store:
         self.manifests.mkdir(parents=True, exist_ok=True)
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
+        self._blob_locks: dict[str, threading.Lock] = {}
+
+    def blob_lock(self, digest: str) -> threading.Lock:
+        """One download of a blob at a time: a second pull of it waits for the first."""
+        with self.lock:
+            return self._blob_locks.setdefault(digest, threading.Lock())
 
     # blobs -----------------------------------------------------------------------------
     def blob_path(self, digest: str) -> pathlib.Path:
