@@ -22,6 +22,7 @@ options:
   headers:
     description:
       - Extra HTTP headers sent with every request, for proxies that want something other than a bearer token.
+      - Header values are not hidden from the task's output; put a secret in O(api_key), or use C(no_log) on the task.
     type: dict
     default: {}
   validate_certs:
