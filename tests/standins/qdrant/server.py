@@ -129,6 +129,9 @@ class Handler(BaseHTTPRequestHandler):
                     func(self, **{k: urllib.parse.unquote(v) for k, v in match.groupdict().items()})
                 except QdrantError as exc:
                     self.error(exc.status, exc.message)
+                except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                    # A body of the wrong shape: the real server rejects it while parsing (400).
+                    self.error(400, f"Format error in JSON body: {exc}")
                 return
         self.send_text(404, "")
 
