@@ -13,12 +13,13 @@ def test_nested_mappings_scalars_and_comments():
     text = (
         "# comment\nlog_level: INFO\nservice:\n  api_key: 'se#cret'  # trailing comment\n  http_port: 6333\n"
         "  enable_tls: false\nstorage:\n  storage_path: ./storage\n  optimizers:\n    deleted_threshold: 0.2\n"
-        "  nothing: ~\n"
+        "  nothing: ~\ncluster: {}\n"
     )
     assert parse_yaml_subset(text) == {
         "log_level": "INFO",
         "service": {"api_key": "se#cret", "http_port": 6333, "enable_tls": False},
         "storage": {"storage_path": "./storage", "optimizers": {"deleted_threshold": 0.2}, "nothing": None},
+        "cluster": {},
     }
 
 

@@ -5,7 +5,7 @@ Real order (qdrant/qdrant src/settings.rs): config/config.yaml, config/<RUN_MODE
 file given by --config-path, then QDRANT__SECTION__KEY environment variables. Later sources win.
 
 Only a small YAML subset is understood (standard library only): nested mappings of scalars,
-`#` comments, quoted or plain strings, integers, floats, true/false, null/~. A file that starts
+`#` comments, quoted or plain strings, integers, floats, true/false, null/~, and `{}`. A file that starts
 with `{` is read as JSON. Lists, anchors, multi-line strings and flow mappings are refused with
 an error naming the file and line, so a config outside the subset fails loudly.
 """
@@ -97,6 +97,8 @@ def parse_yaml_subset(text: str, source: str = "<config>") -> dict:
         if value.strip() == "":
             parent[key] = {}
             stack.append((indent, parent[key]))
+        elif value.strip() == "{}":  # an empty mapping, as to_nice_yaml writes one
+            parent[key] = {}
         elif value.strip()[0] in "[{|>&*":
             raise ConfigError(f"{source}:{number}: only nested mappings of scalars are supported")
         else:
