@@ -421,11 +421,14 @@ class ComposeProfile:
         containers = self.read_project()
         # Fails early, listing the known profiles, before any image is looked at.
         selected = select_services(self.services, p["profiles"], p["services"])
-        targets = with_dependencies(self.services, selected) if state in ("present", "restarted") else selected
-        if p["pull"] == "always" and state in ("present", "restarted") and not self.module.check_mode:
+        bringing_up = state in ("present", "restarted")
+        targets = with_dependencies(self.services, selected) if bringing_up else selected
+        if p["pull"] == "always" and bringing_up and not self.module.check_mode:
             self._fail_on(self.cli.run(self.cli.compose("pull", *targets)), "pulling images")
-        images = sorted({self.services[name].image for name in targets})
-        image_ids, hashes = self.read_images_and_hashes(images)
+        image_ids, hashes = {}, {}
+        if bringing_up:
+            # Only bringing up compares images and configuration; stopping and removing need neither.
+            image_ids, hashes = self.read_images_and_hashes(sorted({self.services[name].image for name in targets}))
         plan = compute_plan(
             state,
             self.services,
@@ -458,7 +461,7 @@ class ComposeProfile:
                 details = [self.diagnose(c) for c in failed]
                 details += ["`%s` failed: %s" % (f.command, f.error) for f in failures]
                 raise ComposeError("\n".join(details), partial)
-            if p["wait"] and state in ("present", "restarted"):
+            if p["wait"] and bringing_up:
                 try:
                     after_containers = self.wait_healthy(targets, after_containers)
                 except ComposeError as exc:
