@@ -112,5 +112,6 @@ def main():
         print(f"  {'ansible ping':20} {ping:8.2f}")
         print(f"  {'bare compose up -d':20} {bare:8.2f}")
 
+
 if __name__ == "__main__":
     main()
