@@ -244,8 +244,6 @@ def ensure_absent(module, client: QdrantClient, name: str, current: dict | None)
 
 def ensure_present(module, client: QdrantClient, name: str, current: dict | None) -> dict:
     desired = desired_from_params(module.params)
-    if desired["vector_size"] < 1 or desired["vector_size"] > 65536:
-        module.fail_json(msg=f"vector_size must be from 1 to 65536 (Qdrant's limit), got {desired['vector_size']}")
     before = current or absent_view(name)
     recreated = False
     if current is None:
@@ -265,7 +263,11 @@ def ensure_present(module, client: QdrantClient, name: str, current: dict | None
             after = predicted(None, desired)
             if not module.check_mode:
                 client.delete_collection(name)
-                client.create_collection(name, create_body(desired))
+                try:
+                    client.create_collection(name, create_body(desired))
+                except QdrantError as exc:
+                    raise QdrantError(f"collection '{name}' was deleted for the recreate, but creating it again "
+                                      f"failed (run the task again to create it): {exc}", exc.status) from exc
         else:
             patch = update_body(current, desired)
             if not patch:
@@ -279,7 +281,8 @@ def ensure_present(module, client: QdrantClient, name: str, current: dict | None
         left = update_body(after, desired) if after else {"collection": "missing"}
         if left:
             module.fail_json(msg=f"collection '{name}' at {client.url}: the server accepted the change but still "
-                                 f"differs in {sorted(left)}; is it older than Qdrant 1.8?", collection=after)
+                                 f"reports other values for {sorted(left)}; it may not support these settings "
+                                 "(the module needs Qdrant 1.8 or newer)", collection=after)
     return dict(changed=True, collection=after, recreated=recreated, diff=dict(before=before, after=after))
 
 
@@ -289,6 +292,9 @@ def main():
         required_if=[("state", "present", ("vector_size", "distance"))],
         supports_check_mode=True,
     )
+    size = module.params["vector_size"]
+    if size is not None and not 1 <= size <= 65536:
+        module.fail_json(msg=f"vector_size must be from 1 to 65536 (Qdrant's limit), got {size}")
     client = QdrantClient.from_module(module)
     name = module.params["name"]
     try:

@@ -128,6 +128,18 @@ def test_recreate_is_not_used_when_nothing_immutable_differs(monkeypatch, capsys
     assert (result["changed"], result["recreated"], fake.writes) == (False, False, [])
 
 
+def test_failed_create_after_delete_says_the_collection_is_gone(monkeypatch, capsys):
+    fake = FakeQdrant({"docs": info(4, "Cosine", points=3)})
+
+    def refuse(name, body):
+        raise QdrantError("Qdrant at http://fake:6333 refused PUT /collections/docs: HTTP 422 Validation error", 422)
+
+    fake.create_collection = refuse
+    result = run(monkeypatch, capsys, fake, vector_size=8, distance="Cosine", recreate=True)
+    assert result["failed"] is True
+    assert "was deleted for the recreate" in result["msg"] and "HTTP 422" in result["msg"]
+
+
 def test_absent_deletes_once(monkeypatch, capsys):
     fake = FakeQdrant({"docs": info(4, "Cosine")})
     assert run(monkeypatch, capsys, fake, state="absent")["changed"] is True
@@ -139,7 +151,7 @@ def test_a_server_that_ignores_the_update_is_reported(monkeypatch, capsys):
     fake = FakeQdrant({"docs": info(4, "Cosine")}, apply_updates=False)
     result = run(monkeypatch, capsys, fake, vector_size=4, distance="Cosine", hnsw_config={"m": 32})
     assert result["failed"] is True
-    assert "still differs in ['hnsw_config']" in result["msg"]
+    assert "still reports other values for ['hnsw_config']" in result["msg"]
 
 
 def test_present_requires_size_and_distance(monkeypatch, capsys):
@@ -147,8 +159,8 @@ def test_present_requires_size_and_distance(monkeypatch, capsys):
     assert result["failed"] is True and "vector_size" in result["msg"]
 
 
-def test_out_of_range_size_fails_before_any_write(monkeypatch, capsys):
-    fake = FakeQdrant()
+def test_out_of_range_size_fails_before_any_request(monkeypatch, capsys):
+    fake = FakeQdrant(error=AssertionError("no request expected"))
     result = run(monkeypatch, capsys, fake, vector_size=70000, distance="Cosine")
     assert result["failed"] is True and "65536" in result["msg"]
     assert fake.writes == []
