@@ -12,6 +12,7 @@ so the reader is exercised harder than by a real server. Figures only, no pass/f
 
 from __future__ import annotations
 
+import os
 import pathlib
 import statistics
 import subprocess
@@ -55,19 +56,21 @@ def delete(server: OllamaStandin, name: str) -> None:
     assert status == 200, body
 
 
-def curl_pull(server: OllamaStandin, name: str) -> float:
+def curl_pull(server: OllamaStandin, name: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of curl) for one streamed pull."""
     started = time.perf_counter()
-    proc = subprocess.run(["curl", "-sS", "-N", "--fail", "-o", "/dev/null", "--data", f'{{"model": "{name}"}}',
-                           server.url + "/api/pull"], capture_output=True, check=False)
+    proc = subprocess.Popen(["curl", "-sS", "-N", "--fail", "-o", "/dev/null", "--data", f'{{"model": "{name}"}}',
+                             server.url + "/api/pull"])
+    _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
-    assert proc.returncode == 0, proc.stderr
-    return seconds
+    assert os.waitstatus_to_exitcode(status) == 0, "curl failed"
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
-def module_pull(server: OllamaStandin, name: str) -> tuple[float, int, dict]:
+def module_pull(server: OllamaStandin, name: str) -> tuple[dict, dict]:
     result, usage = run_module("ollama_model", {"api_url": server.url, "name": name})
     assert result.get("changed") is True, result
-    return usage["seconds"], usage["max_rss_kib"], result["pulled"][0]
+    return usage, result["pulled"][0]
 
 
 def client_pull(server: OllamaStandin, name: str) -> float:
@@ -82,15 +85,19 @@ def big_pull(server: OllamaStandin) -> None:
     server.set_faults(progress_interval=0)
     curl_pull(server, BIG)  # warm-up: the stand-in hashes the synthetic layer once
     delete(server, BIG)
-    _seconds, tiny_rss, _pulled = module_pull(server, "qwen2.5:0.5b")
-    curl_times, module_times, client_times, rss = [], [], [], []
+    tiny_usage, _pulled = module_pull(server, "qwen2.5:0.5b")
+    tiny_rss = tiny_usage["max_rss_kib"]
+    curl_times, module_times, client_times, rss, curl_cpu, module_cpu = [], [], [], [], [], []
     for _round in range(ROUNDS):  # interleaved, so that load from elsewhere hits every contender alike
-        curl_times.append(curl_pull(server, BIG))
+        seconds, cpu = curl_pull(server, BIG)
+        curl_times.append(seconds)
+        curl_cpu.append(cpu)
         delete(server, BIG)
-        seconds, max_rss, pulled = module_pull(server, BIG)
+        usage, pulled = module_pull(server, BIG)
         assert pulled["bytes"] >= BIG_SIZE, pulled
-        module_times.append(seconds)
-        rss.append(max_rss)
+        module_times.append(usage["seconds"])
+        module_cpu.append(usage["cpu_seconds"])
+        rss.append(usage["max_rss_kib"])
         delete(server, BIG)
         client_times.append(client_pull(server, BIG))
         delete(server, BIG)
@@ -103,6 +110,9 @@ def big_pull(server: OllamaStandin) -> None:
         median = statistics.median(times)
         print(f"2 GiB pull, {label}: median {median:.2f} s = {gib / median:.2f} GiB/s, "
               f"ratio to curl {curl_s / median:.2f} (runs: {', '.join(f'{t:.2f}' for t in times)} s)")
+    print(f"2 GiB pull, CPU used by the reader (load-independent): curl median {statistics.median(curl_cpu):.2f} s, "
+          f"module process median {statistics.median(module_cpu):.2f} s "
+          f"(a 1 MiB pull, i.e. start-up and two /api/tags: {tiny_usage['cpu_seconds']:.2f} s)")
     with open("/proc/loadavg") as handle:
         print(f"load average during the run: {' '.join(handle.read().split()[:3])} (2 cores shared)")
 
