@@ -25,3 +25,8 @@ def test_profiles_on_change_add_off_subset_stop_restart(compose_project, run_tar
 def test_failures_say_what_went_wrong(compose_project, run_target):
     project_dir, name = compose_project
     run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "failures"})
+
+
+def test_design_layout_with_includes_secrets_and_env_files_is_idempotent(compose_project, run_target):
+    project_dir, name = compose_project
+    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "layout"})
