@@ -164,8 +164,11 @@ def test_proxy_api_key_switch(ollama_standin):
 def test_concurrent_pulls_of_one_model_all_succeed(ollama_standin):
     ollama_standin.add_to_catalogue("shared/model:big", size=32 << 20)
     statuses = []
-    threads = [threading.Thread(target=lambda: statuses.append(ollama_standin.request(
-        "POST", "/api/pull", {"model": "shared/model:big", "stream": False})[0])) for _ in range(3)]
+
+    def pull():
+        statuses.append(ollama_standin.request("POST", "/api/pull", {"model": "shared/model:big", "stream": False})[0])
+
+    threads = [threading.Thread(target=pull) for _client in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
