@@ -1,0 +1,118 @@
+"""What a user checks on an inference host after `site.yml -l inference`, a `compose down`
+and an image upgrade (side_effect.yml): everything healthy, private, wired, and nothing lost."""
+
+import json
+
+import pytest
+
+testinfra_hosts = ["ansible://inference"]
+
+SERVICES = {"qdrant": 6333, "ollama": 11434, "open-webui": 3000}
+SECRETS = ("qdrant_api_key", "qdrant.yaml", "webui_secret_key", "webui_admin_password")
+
+
+def inspect(host, service):
+    return json.loads(host.check_output(f"docker inspect aistack-{service}-1"))[0]
+
+
+def get_json(host, url, *headers):
+    options = " ".join(f"-H '{header}'" for header in headers)
+    return json.loads(host.check_output(f"curl -fsS {options} {url}"))
+
+
+def secret(host, name):
+    return host.file(f"/etc/aistack/secrets/{name}").content_string.strip()
+
+
+@pytest.mark.parametrize(("service", "port"), SERVICES.items())
+def test_service_healthy_and_published_on_loopback_only(host, service, port):
+    info = inspect(host, service)
+    assert info["State"]["Health"]["Status"] == "healthy"
+    bindings = [b for ports in info["HostConfig"]["PortBindings"].values() for b in ports]
+    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+
+
+def test_project_is_one_compose_project_that_validates(host):
+    assert host.run("docker compose --project-directory /opt/aistack config --quiet").rc == 0
+    root = host.file("/opt/aistack/compose.yml").content_string
+    for fragment in ("services/ollama/compose.yml", "services/qdrant/compose.yml", "services/open-webui/compose.yml"):
+        assert fragment in root
+    assert "ipv4_address" not in host.check_output("cat /opt/aistack/compose.yml /opt/aistack/services/*/compose.yml")
+
+
+def test_images_were_upgraded_in_place(host):
+    for service in SERVICES:
+        assert inspect(host, service)["Config"]["Image"].endswith(":upgraded"), service
+
+
+def test_state_lives_under_the_documented_host_paths(host):
+    expected = {
+        "qdrant": ("/qdrant/storage", "/srv/aistack/data/qdrant/storage"),
+        "ollama": ("/root/.ollama", "/srv/aistack/models/ollama"),
+        "open-webui": ("/app/backend/data", "/srv/aistack/models/open-webui"),
+    }
+    for service, (inside, outside) in expected.items():
+        mounts = {m["Destination"]: m["Source"] for m in inspect(host, service)["Mounts"]}
+        assert mounts[inside] == outside, service
+
+
+def test_secret_files_are_private_and_absent_from_every_environment(host):
+    assert host.file("/etc/aistack/secrets").mode == 0o700
+    values = []
+    for name in SECRETS:
+        file = host.file(f"/etc/aistack/secrets/{name}")
+        assert (file.mode, file.user) == (0o600, "root"), name
+        if name != "qdrant.yaml":
+            values.append(secret(host, name))
+    for service in SERVICES:
+        environment = "\n".join(inspect(host, service)["Config"]["Env"])
+        assert not [v for v in values if v in environment], service
+    assert "PASSWORD" not in host.file("/opt/aistack/.env").content_string.upper()
+
+
+def test_declared_models_are_listed_and_survived(host):
+    tags = get_json(host, "http://127.0.0.1:11434/api/tags")["models"]
+    assert {"llama3.2:1b", "qwen2.5:0.5b", "nomic-embed-text:latest"} <= {m["name"] for m in tags}
+    before = json.loads(host.file("/root/tags-before.json").content_string)["models"]
+    assert {m["name"]: m["digest"] for m in before} == {m["name"]: m["digest"] for m in tags}
+
+
+def test_chat_completion_returns_valid_json(host):
+    chat = {"model": "llama3.2:1b", "messages": [{"role": "user", "content": "hi"}], "stream": False}
+    native = json.loads(host.check_output(f"curl -fsS http://127.0.0.1:11434/api/chat -d '{json.dumps(chat)}'"))
+    assert native["done"] is True and native["message"]["content"]
+    openai = json.loads(
+        host.check_output(f"curl -fsS http://127.0.0.1:11434/v1/chat/completions -d '{json.dumps(chat)}'")
+    )
+    assert openai["object"] == "chat.completion"
+    assert openai["choices"][0]["message"]["content"]
+
+
+def test_open_webui_sees_ollama_and_qdrant(host):
+    status = get_json(host, "http://127.0.0.1:3000/_standin/status")
+    assert status["problems"] == []
+    endpoints = status["ollama"]["endpoints"]
+    assert [e["url"] for e in endpoints] == ["http://ollama:11434"]
+    assert all(e["reachable"] for e in endpoints)
+    assert status["qdrant"]["reachable"] and status["qdrant"]["auth_ok"]
+    assert status["signup_enabled"] is False
+    assert status["secret_key"]["same_as_first_boot"] is True
+
+
+def test_qdrant_refuses_a_request_without_key(host):
+    assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:6333/collections") == "401"
+
+
+def test_qdrant_collection_and_point_survived(host):
+    key = secret(host, "qdrant_api_key")
+    point = get_json(host, "http://127.0.0.1:6333/collections/documents/points/1", f"api-key: {key}")
+    assert point["result"]["payload"] == {"text": "survives"}
+
+
+def test_open_webui_admin_and_chat_survived(host):
+    body = json.dumps({"email": "admin@example.org", "password": "molecule-admin-password"})
+    signin = f"curl -fsS http://127.0.0.1:3000/api/v1/auths/signin -H 'Content-Type: application/json' -d '{body}'"
+    token = json.loads(host.check_output(signin))["token"]
+    chats = get_json(host, "http://127.0.0.1:3000/_standin/chats", f"Authorization: Bearer {token}")
+    titles = [c["title"] for c in (chats["chats"] if isinstance(chats, dict) else chats)]
+    assert "survives" in titles
