@@ -45,4 +45,3 @@ def test_roles_in_step_have_no_drift(tmp_path):
 def test_each_kind_of_drift_is_reported(tmp_path, defaults, options, expected):
     problems = check.drifts(make_role(tmp_path, defaults, options))
     assert any(expected in problem for problem in problems), problems
-
