@@ -5,7 +5,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SCENARIO ?=
 
-.PHONY: test setup venv engine images lint sanity unit integration molecule build bench demo clean
+.PHONY: test setup venv engine images lint sanity unit integration molecule build bench demo demo-destroy clean
 
 test:                 ## everything CI runs: setup, lint, sanity, unit, integration, molecule, build
 	@bash scripts/run-tests.sh
@@ -44,6 +44,12 @@ build: venv           ## build the collection tarball and check it installs and 
 
 bench: venv engine images   ## benchmarks (not part of `make test`)
 	@bash scripts/bench.sh
+
+demo: venv engine images   ## a disposable local inference host (site.yml -l inference), then its URL and login
+	@bash scripts/demo.sh
+
+demo-destroy:         ## remove the demo host and its data
+	docker rm -f -v aistack-demo
 
 clean:
 	rm -rf .build tests/output *.tar.gz
