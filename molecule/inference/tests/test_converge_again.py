@@ -52,3 +52,10 @@ def test_bad_input_fails_at_validation_and_changes_nothing(host, extra_vars, exp
     assert rc != 0
     assert re.search(expected, output), output[-3000:]
     assert changed_count(output) == 0, output[-3000:]
+
+
+def test_a_run_limited_to_the_run_tags_changes_nothing(host):
+    rc, output = converge("--tags", "qdrant_run,ollama_run,open_webui_run")
+    assert rc == 0, output[-3000:]
+    assert changed_count(output) == 0, output[-3000:]
+    assert "Bring Open WebUI up and wait until it is healthy" in output
