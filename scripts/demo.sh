@@ -26,10 +26,9 @@ fi
 
 if ! docker inspect "$NAME" >/dev/null 2>&1; then
   log "creating the demo host $NAME"
-  caps=(CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE
-        NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT
-        SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE
-        AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ)
+  # The same host settings as the tests' hosts: the capabilities come from the shared Molecule config.
+  read -r -a caps < <(python -c 'import sys, yaml
+print(" ".join(yaml.safe_load(open(sys.argv[1]))["platforms"][0]["capabilities"]))' .config/molecule/config.yml)
   docker run -d --name "$NAME" --hostname "$NAME" "${caps[@]/#/--cap-add=}" \
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined --cgroupns=host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v /var/lib/docker -v "$CACHE_DIR/images:/srv/aistack-images:ro" \
