@@ -44,8 +44,10 @@ def test_verbose_converge_changes_nothing_and_prints_no_secret(host):
         ('{"ollama_models": ["llama3.2:"]}', r"invalid model name 'llama3\.2:'"),
         ('{"ollama_port": "eleven"}', r"ollama_port.*int"),
         ('{"open_webui_admin_password": ""}', r"open_webui_admin_password is required"),
+        ('{"open_webui_admin_password": "' + "p" * 73 + '"}', r"open_webui_admin_password is 73 bytes long"),
+        ('{"open_webui_secret_key": "abc"}', r"open_webui_secret_key is 3 characters long: 32 or more"),
     ],
-    ids=["invalid model name", "wrong type", "missing required secret"],
+    ids=["invalid model name", "wrong type", "missing required secret", "73-byte password", "short session key"],
 )
 def test_bad_input_fails_at_validation_and_changes_nothing(host, extra_vars, expected):
     rc, output = converge("-e", extra_vars)
@@ -59,3 +61,24 @@ def test_a_run_limited_to_the_run_tags_changes_nothing(host):
     assert rc == 0, output[-3000:]
     assert changed_count(output) == 0, output[-3000:]
     assert "Bring Open WebUI up and wait until it is healthy" in output
+
+
+def test_a_wrong_qdrant_key_fails_at_the_functional_check(host):
+    rc, output = converge("-e", '{"open_webui_qdrant_api_key": "not-the-key-of-this-qdrant"}')
+    assert rc != 0
+    assert re.search(r"Qdrant at http://qdrant:6333 refuses Open WebUI's API key \(HTTP 401\)", output), output[-3000:]
+    # Open WebUI's own key file only: the local Qdrant keeps its key.
+    assert "not-the-key" not in host.file("/etc/aistack/secrets/qdrant_api_key").content_string
+    rc, output = converge()
+    assert rc == 0, output[-3000:]
+    assert not host.file("/etc/aistack/secrets/webui_qdrant_api_key").exists
+
+
+def test_ollama_stopped_fails_at_the_functional_check(host):
+    host.check_output("docker stop aistack-ollama-1")
+    rc, output = converge("--tags", "open_webui_run")
+    assert rc != 0
+    assert re.search(r"Open WebUI cannot reach the Ollama at http://ollama:11434", output), output[-3000:]
+    assert changed_count(output) == 0, output[-3000:]
+    rc, output = converge()
+    assert rc == 0, output[-3000:]

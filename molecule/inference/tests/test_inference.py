@@ -90,15 +90,49 @@ def test_chat_completion_returns_valid_json(host):
     assert openai["choices"][0]["message"]["content"]
 
 
-def test_open_webui_sees_ollama_and_qdrant(host):
-    status = get_json(host, "http://127.0.0.1:3000/_standin/status")
-    assert status["problems"] == []
-    endpoints = status["ollama"]["endpoints"]
-    assert [e["url"] for e in endpoints] == ["http://ollama:11434"]
-    assert all(e["reachable"] for e in endpoints)
-    assert status["qdrant"]["reachable"] and status["qdrant"]["auth_ok"]
-    assert status["signup_enabled"] is False
-    assert status["secret_key"]["same_as_first_boot"] is True
+WEBUI = "http://127.0.0.1:3000"
+
+
+def webui_signin(host):
+    body = json.dumps({"email": "admin@example.org", "password": "molecule-admin-password"})
+    signin = f"curl -fsS {WEBUI}/api/v1/auths/signin -H 'Content-Type: application/json' -d '{body}'"
+    return json.loads(host.check_output(signin))["token"]
+
+
+def test_open_webui_lists_the_ollama_models(host):
+    token = webui_signin(host)
+    models = get_json(host, f"{WEBUI}/api/models", f"Authorization: Bearer {token}")["data"]
+    assert {"llama3.2:1b", "qwen2.5:0.5b", "nomic-embed-text:latest"} <= {m["id"] for m in models}
+
+
+def test_open_webui_signup_is_closed(host):
+    body = json.dumps({"name": "Visitor", "email": "visitor@example.org", "password": "visitor-password"})
+    status = host.check_output(
+        f"curl -s -o /dev/null -w '%{{http_code}}' {WEBUI}/api/v1/auths/signup "
+        f"-H 'Content-Type: application/json' -d '{body}'"
+    )
+    assert status == "403"
+
+
+def test_open_webui_session_from_before_the_upgrade_is_still_valid(host):
+    token = host.file("/root/webui-token-before.txt").content_string.strip()
+    me = get_json(host, f"{WEBUI}/api/v1/auths/", f"Authorization: Bearer {token}")
+    assert (me["email"], me["role"]) == ("admin@example.org", "admin")
+
+
+def test_open_webui_calls_no_openai_and_keeps_its_data_private(host):
+    environment = inspect(host, "open-webui")["Config"]["Env"]
+    assert "ENABLE_OPENAI_API=False" in environment
+    assert host.file("/srv/aistack/models/open-webui").mode == 0o700
+    database = host.file("/srv/aistack/models/open-webui/webui.db")
+    assert (database.mode, database.user) == (0o600, "root")
+
+
+def test_open_webui_process_holds_no_admin_password(host):
+    # The entrypoint exports it only while no user exists; the role then restarts without it.
+    environ = host.check_output("docker exec aistack-open-webui-1 cat /proc/1/environ | tr '\\0' '\\n'")
+    assert "WEBUI_ADMIN_PASSWORD=" not in environ
+    assert "WEBUI_SECRET_KEY=" in environ
 
 
 def test_qdrant_refuses_a_request_without_key(host):
@@ -112,9 +146,6 @@ def test_qdrant_collection_and_point_survived(host):
 
 
 def test_open_webui_admin_and_chat_survived(host):
-    body = json.dumps({"email": "admin@example.org", "password": "molecule-admin-password"})
-    signin = f"curl -fsS http://127.0.0.1:3000/api/v1/auths/signin -H 'Content-Type: application/json' -d '{body}'"
-    token = json.loads(host.check_output(signin))["token"]
-    chats = get_json(host, "http://127.0.0.1:3000/_standin/chats", f"Authorization: Bearer {token}")
-    titles = [c["title"] for c in (chats["chats"] if isinstance(chats, dict) else chats)]
-    assert "survives" in titles
+    token = webui_signin(host)
+    chats = get_json(host, f"{WEBUI}/api/v1/chats/", f"Authorization: Bearer {token}")
+    assert "survives" in [c["title"] for c in chats]
