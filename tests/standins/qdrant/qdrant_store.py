@@ -1,22 +1,37 @@
-"""Collections, points and snapshots of the Qdrant test double, kept on disk.
+"""Collections, points and snapshots of the Qdrant test double.
 
-Shapes and messages follow part B of the project's API reference (taken from qdrant/qdrant's
-source): what create/update accept, which settings an update can change (never vector size or
-distance: those keys are silently ignored, as the real server does), the defaults a collection
-reports, the error texts. Each collection is one JSON file under <storage>/collections/, written
-atomically after every change, so data survives a restart (the real on-disk format is different).
+Points, filters, search/query/scroll/count, payload updates and deletes are Qdrant's own Python
+implementation of its API: qdrant-client's local mode (`QdrantClient(path=...)`). The REST JSON
+is parsed into qdrant_client.models and the answers are dumped back in the REST shapes.
+
+Local mode keeps only what it needs to answer queries (vector size and distance, sparse and
+multivector settings). What the REST API reports and changes besides (HNSW, optimizer, WAL,
+quantization, on_disk, metadata, payload indexes) is kept by this module, one small JSON file per
+collection under <storage>/collections/<name>/config.json, with the defaults and the update rules
+of part B of the project's API reference (taken from qdrant/qdrant's source): an update never
+changes vector size or distance (those keys are silently ignored, as the real server does).
+
+On disk, under the configured storage path:
+    local/                         qdrant-client local mode (meta.json, collection/<name>/storage.sqlite)
+    collections/<name>/config.json what local mode does not keep
+    standin_peer_id                the peer id used in snapshot names
+Local mode holds a lock file on local/: one client for the life of the server, used under one lock.
 """
 
 import copy
 import datetime
 import hashlib
 import json
-import math
 import os
 import random
 import re
 import threading
 import uuid
+import warnings
+
+import numpy
+import pydantic
+from qdrant_client import QdrantClient, models
 
 DISTANCES = ("Cosine", "Euclid", "Dot", "Manhattan")
 HNSW_DEFAULTS = {"m": 16, "ef_construct": 100, "full_scan_threshold": 10000, "max_indexing_threads": 0,
@@ -25,7 +40,12 @@ OPTIMIZER_DEFAULTS = {"deleted_threshold": 0.2, "vacuum_min_vector_number": 1000
                       "max_segment_size": None, "memmap_threshold": None, "indexing_threshold": 10000,
                       "flush_interval_sec": 5, "max_optimization_threads": None, "prevent_unoptimized": None}
 WAL_DEFAULTS = {"wal_capacity_mb": 32, "wal_segments_ahead": 0, "wal_retain_closed": 1}
-_BAD_NAME = re.compile(r'[<>:"/\\|?*\x00]')
+_BAD_NAME = re.compile(r'[<>:"/\\|?*\x00\x1f]')
+CONFIG_FILE = "config.json"
+OLD_FORMAT_FILE = "collection.json"  # the hand-written store of earlier versions of this double
+
+# Local mode warns once that payload indexes only matter on a server: that is known here.
+warnings.filterwarnings("ignore", message="Payload indexes have no effect in the local Qdrant")
 
 
 class QdrantError(Exception):
@@ -45,6 +65,19 @@ def _validation_error(detail: str) -> QdrantError:
     return QdrantError(422, f"Validation error in JSON body: {detail}")
 
 
+def parse(model, data, where: str = ""):
+    """data (REST JSON) as a qdrant_client model; a 400 format error when it does not fit."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors()[:3]:
+            location = ".".join(str(part) for part in (where, *error["loc"]) if part != "")
+            problems.append(f"{location or 'body'}: {error['msg']}")
+        raise _format_error("; ".join(problems)) from None
+
+
+# -- collection settings (what local mode does not keep) -----------------------------------------
 def _check_vector_params(params, where: str) -> dict:
     if not isinstance(params, dict):
         raise _format_error(f"{where}: invalid type, expected struct VectorParams")
@@ -60,6 +93,8 @@ def _check_vector_params(params, where: str) -> dict:
     for key in ("on_disk", "datatype", "multivector_config", "quantization_config"):
         if params.get(key) is not None:
             result[key] = params[key]
+    if params.get("multivector_config") is not None:
+        parse(models.MultiVectorConfig, params["multivector_config"], f"{where}.multivector_config")
     if params.get("hnsw_config") is not None:
         result["hnsw_config"] = _check_hnsw(params["hnsw_config"], f"{where}.hnsw_config")
     return result
@@ -84,6 +119,27 @@ def _merged(defaults: dict, diff) -> dict:
     return result
 
 
+def _local_vector_params(params: dict) -> models.VectorParams:
+    """What local mode needs of one dense vector: size, distance, multivector comparator."""
+    return models.VectorParams(size=params["size"], distance=models.Distance(params["distance"]),
+                               multivector_config=params.get("multivector_config"))
+
+
+def _local_vectors(vectors: dict):
+    if "size" in vectors:
+        return _local_vector_params(vectors)
+    return {name: _local_vector_params(params) for name, params in vectors.items()}
+
+
+def _check_sparse(sparse, where: str = "sparse_vectors") -> dict:
+    if sparse is None:
+        return {}
+    if not isinstance(sparse, dict):
+        raise _format_error(f"{where}: invalid type, expected a map of SparseVectorParams")
+    return {name: parse(models.SparseVectorParams, params or {}, f"{where}.{name}") for name, params in sparse.items()}
+
+
+# -- point ids and output shapes --------------------------------------------------------------
 def point_id(value):
     """An unsigned integer or a UUID (returned in canonical form), as the real server accepts."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -97,50 +153,58 @@ def point_id(value):
                         "or a UUID")
 
 
-def _key(pid) -> str:
-    return json.dumps(pid)
+def _f32(value: float) -> float:
+    """A float32 as the real server prints it (shortest form): 0.6, not 0.6000000238418579."""
+    return float(str(numpy.float32(value)))
 
 
-def _normalise(vector: list) -> list:
-    norm = math.sqrt(sum(x * x for x in vector))
-    return [x / norm for x in vector] if norm else list(vector)
+def _f32_tree(value):
+    if isinstance(value, float):
+        return _f32(value)
+    if isinstance(value, list):
+        return [_f32_tree(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _f32_tree(item) for key, item in value.items()}
+    return value
 
 
-def score(distance: str, stored: list, query: list) -> float:
-    if distance == "Cosine":
-        return sum(a * b for a, b in zip(stored, _normalise(query), strict=True))
-    if distance == "Dot":
-        return sum(a * b for a, b in zip(stored, query, strict=True))
-    if distance == "Euclid":
-        return math.sqrt(sum((a - b) ** 2 for a, b in zip(stored, query, strict=True)))
-    return sum(abs(a - b) for a, b in zip(stored, query, strict=True))
+def _point_json(point) -> dict:
+    """A Record or ScoredPoint in the REST shape: payload and vector null when not asked for,
+    shard_key and order_value only when set."""
+    data = point.model_dump(mode="json")
+    for key in ("shard_key", "order_value"):
+        if data.get(key) is None:
+            data.pop(key, None)
+    if data.get("vector") is not None:
+        data["vector"] = _f32_tree(data["vector"])
+    if "score" in data:
+        data["score"] = _f32(data["score"])
+    return data
 
 
-def _matches(payload: dict, condition: dict) -> bool:
-    if "key" not in condition or "match" not in condition:
-        raise QdrantError(400, "Wrong input: the stand-in supports only {key, match: {value|any}} filter conditions")
-    value = payload.get(condition["key"])
-    match = condition["match"]
-    if "value" in match:
-        return value == match["value"]
-    if "any" in match:
-        return value in match["any"]
-    raise QdrantError(400, "Wrong input: the stand-in supports only match.value and match.any")
+def _selector(body: dict, where: str = ""):
+    """`points: [ids]` or `filter: {...}` of a SetPayload/DeletePayload/DeleteVectors body."""
+    if body.get("points") is not None:
+        return [point_id(pid) for pid in body["points"]]
+    if body.get("filter") is not None:
+        return parse(models.Filter, body["filter"], "filter")
+    raise _format_error(f"{where or 'body'}: either `points` or `filter` is required")
 
 
-def filter_accepts(payload: dict, flt) -> bool:
-    if not flt:
-        return True
-    payload = payload or {}
+def _points_selector(body: dict):
+    """A PointsSelector body (delete, clear payload)."""
+    if "points" in body:
+        selector = parse(models.PointIdsList, body)
+        selector.points = [point_id(pid) for pid in selector.points]
+        return selector
+    if "filter" in body:
+        return parse(models.FilterSelector, body)
+    raise _format_error("expected `points` or `filter`")
 
-    def as_list(value):
-        return value if isinstance(value, list) else [value]
 
-    must = all(_matches(payload, c) for c in as_list(flt.get("must") or []))
-    should_list = as_list(flt.get("should") or [])
-    should = not should_list or any(_matches(payload, c) for c in should_list)
-    must_not = not any(_matches(payload, c) for c in as_list(flt.get("must_not") or []))
-    return must and should and must_not
+def wait_param(value) -> bool:
+    """The `wait` query parameter; the real server's default is false."""
+    return str(value).lower() == "true" if value is not None else False
 
 
 class Store:
@@ -151,12 +215,18 @@ class Store:
         self.snapshots_path = snapshots_path
         self.on_disk_payload = on_disk_payload
         self.lock = threading.RLock()
-        self.collections: dict = {}
         self.operation_id = 0
         os.makedirs(os.path.join(storage_path, "collections"), exist_ok=True)
         os.makedirs(snapshots_path, exist_ok=True)
         self.peer_id = self._peer_id()
+        # One client for the server's life: local mode locks its directory against a second one.
+        self.client = QdrantClient(path=os.path.join(storage_path, "local"), force_disable_check_same_thread=True)
+        self.meta: dict = {}
         self._load()
+
+    def close(self) -> None:
+        with self.lock:
+            self.client.close()
 
     # -- persistence ------------------------------------------------------------------------
     def _peer_id(self) -> int:
@@ -169,31 +239,110 @@ class Store:
             handle.write(str(peer))
         return peer
 
-    def _file(self, name: str) -> str:
-        return os.path.join(self.storage_path, "collections", name, "collection.json")
+    def _dir(self, name: str) -> str:
+        return os.path.join(self.storage_path, "collections", name)
 
     def _load(self) -> None:
-        base = os.path.join(self.storage_path, "collections")
-        for name in sorted(os.listdir(base)):
-            path = self._file(name)
+        local = {c.name for c in self.client.get_collections().collections}
+        for name in sorted(local):
+            path = os.path.join(self._dir(name), CONFIG_FILE)
             if os.path.isfile(path):
                 with open(path, encoding="utf-8") as handle:
-                    self.collections[name] = json.load(handle)
+                    self.meta[name] = json.load(handle)
+            else:  # local mode has it but our settings are gone: report the defaults
+                self.meta[name] = self._default_meta(name)
+                self._save(name)
+        base = os.path.join(self.storage_path, "collections")
+        for name in sorted(os.listdir(base)):
+            if name not in local and os.path.isfile(os.path.join(base, name, OLD_FORMAT_FILE)):
+                self._import_old_format(name)
+
+    def _default_meta(self, name: str) -> dict:
+        info = self.client.get_collection(name).config.params
+        vectors = info.vectors
+        if isinstance(vectors, models.VectorParams):
+            vectors_json = {"size": vectors.size, "distance": vectors.distance.value}
+        else:
+            vectors_json = {vname: {"size": v.size, "distance": v.distance.value}
+                            for vname, v in (vectors or {}).items()}
+        return {"config": self._config({"vectors": vectors_json}), "payload_schema": {}, "created_at": None}
+
+    def _import_old_format(self, name: str) -> None:
+        """Data written by the earlier hand-written store: one JSON file with config and points."""
+        path = os.path.join(self._dir(name), OLD_FORMAT_FILE)
+        with open(path, encoding="utf-8") as handle:
+            old = json.load(handle)
+        config = old["config"]
+        vectors = config["params"]["vectors"]
+        self.client.create_collection(name, vectors_config=_local_vectors(vectors) if vectors else {})
+        points = []
+        for point in old.get("points", {}).values():
+            vector = point["vector"]
+            if list(vector) == [""]:
+                vector = vector[""]
+            points.append(models.PointStruct(id=point["id"], vector=vector, payload=point.get("payload") or {}))
+        if points:
+            self.client.upsert(name, points=points)
+        self.meta[name] = {"config": config, "payload_schema": {}, "created_at": old.get("created_at")}
+        self._save(name)
+        os.replace(path, path + ".imported")
 
     def _save(self, name: str) -> None:
-        path = self._file(name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(self.collections[name], handle)
-        os.replace(tmp, path)
+        directory = self._dir(name)
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, CONFIG_FILE)
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump(self.meta[name], handle)
+        os.replace(path + ".tmp", path)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _get(self, name: str) -> dict:
+        if name not in self.meta:
+            raise QdrantError(404, f"Not found: Collection `{name}` doesn't exist!")
+        return self.meta[name]
+
+    @staticmethod
+    def _local(call, *args, **kwargs):
+        """A call into local mode; its ValueErrors are the server's 400 `Wrong input` errors."""
+        try:
+            return call(*args, **kwargs)
+        except pydantic.ValidationError as exc:
+            raise _format_error(str(exc).splitlines()[0]) from None
+        except ValueError as exc:
+            message = str(exc)
+            if not message.startswith("Wrong input"):
+                message = f"Wrong input: {message}"
+            raise QdrantError(400, message) from None
+
+    def _result(self, wait: bool) -> dict:
+        self.operation_id += 1
+        return {"operation_id": self.operation_id, "status": "completed" if wait else "acknowledged"}
+
+    def _vector_params(self, name: str, using: str | None) -> dict | None:
+        vectors = self.meta[name]["config"]["params"]["vectors"]
+        if "size" in vectors:
+            return vectors if using in (None, "") else None
+        return vectors.get(using or "")
+
+    def _check_dense_query(self, name: str, query, using: str | None) -> None:
+        """Qdrant's message for a query vector of the wrong length (local mode fails in numpy)."""
+        if isinstance(query, models.NearestQuery):
+            query = query.nearest
+        if not isinstance(query, list) or not query or not all(isinstance(x, float | int) for x in query):
+            return
+        params = self._vector_params(name, using)
+        if params is None:
+            raise QdrantError(400, f"Wrong input: Not existing vector name error: {using or ''}")
+        if "multivector_config" not in params and len(query) != params["size"]:
+            raise QdrantError(400, f"Wrong input: Vector dimension error: expected dim: {params['size']}, "
+                                   f"got {len(query)}")
+
+    def _check_prefetch(self, name: str, prefetch) -> None:
+        for item in prefetch if isinstance(prefetch, list) else [prefetch] if prefetch else []:
+            self._check_dense_query(name, item.query, item.using)
+            self._check_prefetch(name, item.prefetch)
 
     # -- collections ------------------------------------------------------------------------
-    def _get(self, name: str) -> dict:
-        if name not in self.collections:
-            raise QdrantError(404, f"Not found: Collection `{name}` doesn't exist!")
-        return self.collections[name]
-
     @staticmethod
     def check_name(name: str) -> None:
         if not name or len(name) > 255 or _BAD_NAME.search(name) or name in (".", ".."):
@@ -202,14 +351,13 @@ class Store:
 
     def list(self) -> dict:
         with self.lock:
-            return {"collections": [{"name": name} for name in sorted(self.collections)]}
+            return {"collections": [{"name": name} for name in sorted(self.meta)]}
 
     def exists(self, name: str) -> dict:
         with self.lock:
-            return {"exists": name in self.collections}
+            return {"exists": name in self.meta}
 
-    def create(self, name: str, body: dict) -> bool:
-        self.check_name(name)
+    def _config(self, body: dict) -> dict:
         vectors = body.get("vectors")
         if vectors is None:
             params_vectors: dict = {}
@@ -233,20 +381,34 @@ class Store:
             "wal_config": _merged(WAL_DEFAULTS, body.get("wal_config")),
             "quantization_config": body.get("quantization_config"),
         }
+        sparse = _check_sparse(body.get("sparse_vectors"))
+        if sparse:
+            config["params"]["sparse_vectors"] = {n: p.model_dump(mode="json", exclude_none=True)
+                                                  for n, p in sparse.items()}
         if body.get("metadata"):
             config["metadata"] = dict(body["metadata"])
+        return config
+
+    def create(self, name: str, body: dict) -> bool:
+        self.check_name(name)
+        config = self._config(body)
+        sparse = _check_sparse(body.get("sparse_vectors"))
+        vectors = config["params"]["vectors"]
         with self.lock:
-            if name in self.collections:
+            if name in self.meta:
                 raise QdrantError(409, f"Wrong input: Collection `{name}` already exists!")
+            self._local(self.client.create_collection, name,
+                        vectors_config=_local_vectors(vectors) if vectors else {},
+                        sparse_vectors_config=sparse or None)
             created = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
-            self.collections[name] = {"config": config, "points": {}, "created_at": created}
+            self.meta[name] = {"config": config, "payload_schema": {}, "created_at": created}
             self._save(name)
         return True
 
     def update(self, name: str, body: dict) -> bool:
         with self.lock:
-            collection = self._get(name)
-            config = copy.deepcopy(collection["config"])
+            meta = self._get(name)
+            config = copy.deepcopy(meta["config"])
             vectors = config["params"]["vectors"]
             single = "size" in vectors
             for vname, vector_diff in (body.get("vectors") or {}).items():
@@ -285,158 +447,229 @@ class Store:
                         metadata.pop(key, None)
                     else:
                         metadata[key] = value
-            collection["config"] = config
+            sparse = _check_sparse(body.get("sparse_vectors"))
+            if sparse:  # the modifier (idf) changes scores, so local mode must know
+                self._local(self.client.update_collection, name, sparse_vectors_config=sparse)
+                stored = config["params"].setdefault("sparse_vectors", {})
+                for sname, params in sparse.items():
+                    stored[sname] = {**stored.get(sname, {}), **params.model_dump(mode="json", exclude_none=True)}
+            meta["config"] = config
             self._save(name)
         return True
 
     def delete(self, name: str) -> bool:
         with self.lock:
-            if name not in self.collections:
+            if name not in self.meta:
                 return False
-            del self.collections[name]
-            path = self._file(name)
+            self.client.delete_collection(name)
+            del self.meta[name]
+            path = os.path.join(self._dir(name), CONFIG_FILE)
             os.remove(path)
             os.rmdir(os.path.dirname(path))
         return True
 
+    def _count(self, name: str, flt: models.Filter | None = None) -> int:
+        return self.client.count(name, count_filter=flt, exact=True).count
+
     def info(self, name: str) -> dict:
         with self.lock:
-            collection = self._get(name)
+            meta = self._get(name)
+            schema = {}
+            for field, entry in meta["payload_schema"].items():
+                present = models.Filter(must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key=field))])
+                schema[field] = {**entry, "points": self._count(name, present)}
             return {
                 "status": "green",
                 "optimizer_status": "ok",
                 "indexed_vectors_count": 0,
-                "points_count": len(collection["points"]),
+                "points_count": self._count(name),
                 "segments_count": 2,
-                "config": copy.deepcopy(collection["config"]),
-                "payload_schema": {},
-                "created_at": collection.get("created_at"),
+                "config": copy.deepcopy(meta["config"]),
+                "payload_schema": schema,
+                "created_at": meta.get("created_at"),
             }
 
-    # -- points -----------------------------------------------------------------------------
-    def _vector_params(self, collection: dict, using: str | None) -> dict:
-        vectors = collection["config"]["params"]["vectors"]
-        if "size" in vectors:
-            if using not in (None, ""):
-                raise QdrantError(400, f"Wrong input: Not existing vector name error: {using}")
-            return vectors
-        if using not in vectors:
-            raise QdrantError(400, f"Wrong input: Not existing vector name error: {using or ''}")
-        return vectors[using]
-
-    def _check_vector(self, collection: dict, using: str | None, vector) -> list:
-        params = self._vector_params(collection, using)
-        if not isinstance(vector, list) or not all(isinstance(x, int | float) for x in vector):
-            raise _format_error("vector: expected a list of numbers (the stand-in has no sparse or multi vectors)")
-        if len(vector) != params["size"]:
-            raise QdrantError(400, f"Wrong input: Vector dimension error: expected dim: {params['size']}, "
-                                   f"got {len(vector)}")
-        vector = [float(x) for x in vector]
-        return _normalise(vector) if params["distance"] == "Cosine" else vector
-
-    def _stored_vector(self, collection: dict, vector) -> dict:
-        if isinstance(vector, dict):
-            return {vname: self._check_vector(collection, vname, v) for vname, v in vector.items()}
-        return {"": self._check_vector(collection, None, vector)}
-
-    def upsert(self, name: str, body: dict) -> dict:
+    def totals(self) -> tuple[int, int]:
+        """(collections, points) for /metrics and /telemetry."""
         with self.lock:
-            collection = self._get(name)
-            if "batch" in body:
-                batch = body["batch"] or {}
-                ids = batch.get("ids") or []
-                vectors = batch.get("vectors") or []
-                payloads = batch.get("payloads") or [None] * len(ids)
-                points = [{"id": i, "vector": v, "payload": p} for i, v, p in zip(ids, vectors, payloads, strict=False)]
-            elif isinstance(body.get("points"), list):
-                points = body["points"]
+            return len(self.meta), sum(self._count(name) for name in self.meta)
+
+    # -- payload indexes (local mode accepts them; only text indexes with scoring change anything) ---
+    def create_index(self, name: str, body: dict, wait: bool) -> dict:
+        request = parse(models.CreateFieldIndex, body)
+        if request.field_schema is None:
+            raise QdrantError(400, "Wrong input: field_schema is required to create a payload index")
+        with self.lock:
+            meta = self._get(name)
+            self._local(self.client.create_payload_index, name, request.field_name, request.field_schema)
+            schema = request.field_schema
+            if isinstance(schema, models.PayloadSchemaType):
+                entry = {"data_type": schema.value}
             else:
-                raise _format_error("expected `points` or `batch`")
-            staged = {}
-            for point in points:
-                pid = point_id(point.get("id"))
-                staged[_key(pid)] = {"id": pid, "vector": self._stored_vector(collection, point.get("vector")),
-                                     "payload": point.get("payload") or {}}
-            collection["points"].update(staged)
-            self.operation_id += 1
+                entry = {"data_type": schema.type.value, "params": schema.model_dump(mode="json", exclude_none=True)}
+            meta["payload_schema"][request.field_name] = entry
             self._save(name)
-            return {"operation_id": self.operation_id, "status": "completed"}
+            return self._result(wait)
 
-    def delete_points(self, name: str, body: dict) -> dict:
+    def delete_index(self, name: str, field: str, wait: bool) -> dict:
         with self.lock:
-            collection = self._get(name)
-            if "points" in body:
-                for pid in body["points"]:
-                    collection["points"].pop(_key(point_id(pid)), None)
-            elif "filter" in body:
-                for key, point in list(collection["points"].items()):
-                    if filter_accepts(point["payload"], body["filter"]):
-                        del collection["points"][key]
+            meta = self._get(name)
+            self._local(self.client.delete_payload_index, name, field)
+            meta["payload_schema"].pop(field, None)
+            self._save(name)
+            return self._result(wait)
+
+    # -- points: updates --------------------------------------------------------------------
+    def upsert(self, name: str, body: dict, wait: bool) -> dict:
+        if "batch" in body:
+            request = parse(models.PointsBatch, body)
+            request.batch.ids = [point_id(pid) for pid in request.batch.ids]
+            points = request.batch
+        elif isinstance(body.get("points"), list):
+            request = parse(models.PointsList, body)
+            for point in request.points:
+                point.id = point_id(point.id)
+            points = request.points
+        else:
+            raise _format_error("expected `points` or `batch`")
+        with self.lock:
+            self._get(name)
+            self._local(self.client.upsert, name, points=points, update_filter=request.update_filter,
+                        update_mode=request.update_mode)
+            return self._result(wait)
+
+    def delete_points(self, name: str, body: dict, wait: bool) -> dict:
+        selector = _points_selector(body)
+        with self.lock:
+            self._get(name)
+            self._local(self.client.delete, name, points_selector=selector)
+            return self._result(wait)
+
+    def set_payload(self, name: str, body: dict, wait: bool, overwrite: bool = False) -> dict:
+        request = parse(models.SetPayload, body)
+        selector = _selector(body)
+        with self.lock:
+            self._get(name)
+            if overwrite:
+                self._local(self.client.overwrite_payload, name, payload=request.payload, points=selector)
             else:
-                raise _format_error("expected `points` or `filter`")
-            self.operation_id += 1
-            self._save(name)
-            return {"operation_id": self.operation_id, "status": "completed"}
+                self._local(self.client.set_payload, name, payload=request.payload, points=selector, key=request.key)
+            return self._result(wait)
 
-    @staticmethod
-    def _record(point: dict, with_payload, with_vector, score_value=None) -> dict:
-        vector = None
-        if with_vector:
-            vector = point["vector"][""] if list(point["vector"]) == [""] else point["vector"]
-        record = {"id": point["id"], "payload": point["payload"] if with_payload else None, "vector": vector}
-        if score_value is not None:
-            record.update(version=0, score=score_value)
-        return record
-
-    def retrieve(self, name: str, ids: list, with_payload=True, with_vector=False) -> list:
+    def delete_payload(self, name: str, body: dict, wait: bool) -> dict:
+        request = parse(models.DeletePayload, body)
+        selector = _selector(body)
         with self.lock:
-            collection = self._get(name)
-            found = [collection["points"].get(_key(point_id(pid))) for pid in ids]
-            return [self._record(p, with_payload, with_vector) for p in found if p]
+            self._get(name)
+            self._local(self.client.delete_payload, name, keys=request.keys, points=selector)
+            return self._result(wait)
+
+    def clear_payload(self, name: str, body: dict, wait: bool) -> dict:
+        selector = _points_selector(body)
+        with self.lock:
+            self._get(name)
+            self._local(self.client.clear_payload, name, points_selector=selector)
+            return self._result(wait)
+
+    def update_vectors(self, name: str, body: dict, wait: bool) -> dict:
+        request = parse(models.UpdateVectors, body)
+        for point in request.points:
+            point.id = point_id(point.id)
+        with self.lock:
+            self._get(name)
+            self._local(self.client.update_vectors, name, points=request.points, update_filter=request.update_filter)
+            return self._result(wait)
+
+    def delete_vectors(self, name: str, body: dict, wait: bool) -> dict:
+        request = parse(models.DeleteVectors, body)
+        selector = _selector(body)
+        with self.lock:
+            self._get(name)
+            self._local(self.client.delete_vectors, name, vectors=request.vector, points=selector)
+            return self._result(wait)
+
+    def batch(self, name: str, body: dict, wait: bool) -> list:
+        request = parse(models.UpdateOperations, body)
+        with self.lock:
+            self._get(name)
+            self._local(self.client.batch_update_points, name, update_operations=request.operations)
+            return [self._result(wait) for _ in request.operations]
+
+    # -- points: reads ----------------------------------------------------------------------
+    def retrieve(self, name: str, body: dict) -> list:
+        request = parse(models.PointRequest, body)
+        ids = [point_id(pid) for pid in request.ids]
+        with self.lock:
+            self._get(name)
+            records = self._local(self.client.retrieve, name, ids=ids,
+                                  with_payload=True if request.with_payload is None else request.with_payload,
+                                  with_vectors=request.with_vector or False)
+            return [_point_json(record) for record in records]
 
     def count(self, name: str, body: dict) -> dict:
+        request = parse(models.CountRequest, body)
         with self.lock:
-            collection = self._get(name)
-            flt = body.get("filter")
-            return {"count": sum(1 for p in collection["points"].values() if filter_accepts(p["payload"], flt))}
+            self._get(name)
+            return {"count": self._local(self._count, name, request.filter)}
 
     def scroll(self, name: str, body: dict) -> dict:
+        request = parse(models.ScrollRequest, body)
+        offset = None if request.offset is None else point_id(request.offset)
         with self.lock:
-            collection = self._get(name)
-            points = sorted(collection["points"].values(), key=lambda p: (isinstance(p["id"], str), p["id"]))
-            points = [p for p in points if filter_accepts(p["payload"], body.get("filter"))]
-            limit = body.get("limit") or 10
-            offset = body.get("offset")
-            if offset is not None:
-                offset = point_id(offset)
-                points = [p for p in points if (isinstance(p["id"], str), p["id"]) >= (isinstance(offset, str), offset)]
-            page, rest = points[:limit], points[limit:]
-            return {"points": [self._record(p, body.get("with_payload", True), body.get("with_vector", False))
-                               for p in page],
-                    "next_page_offset": rest[0]["id"] if rest else None}
+            self._get(name)
+            records, next_offset = self._local(
+                self.client.scroll, name, scroll_filter=request.filter,
+                limit=10 if request.limit is None else request.limit, order_by=request.order_by, offset=offset,
+                with_payload=True if request.with_payload is None else request.with_payload,
+                with_vectors=request.with_vector or False)
+            return {"points": [_point_json(record) for record in records], "next_page_offset": next_offset}
 
-    def search(self, name: str, query, using: str | None, body: dict) -> list:
-        """Exact nearest-neighbour search (the real server uses HNSW; results agree on small data)."""
+    def _query(self, name: str, request: models.QueryRequest) -> dict:
+        self._check_dense_query(name, request.query, request.using)
+        self._check_prefetch(name, request.prefetch)
+        response = self._local(
+            self.client.query_points, name, query=request.query, using=request.using, prefetch=request.prefetch,
+            query_filter=request.filter, search_params=request.params,
+            limit=10 if request.limit is None else request.limit, offset=request.offset,
+            with_payload=False if request.with_payload is None else request.with_payload,
+            with_vectors=request.with_vector or False, score_threshold=request.score_threshold,
+            lookup_from=request.lookup_from)
+        return {"points": [_point_json(point) for point in response.points]}
+
+    def query(self, name: str, body: dict) -> dict:
+        request = parse(models.QueryRequest, body)
         with self.lock:
-            collection = self._get(name)
-            params = self._vector_params(collection, using)
-            if not isinstance(query, list) or len(query) != params["size"]:
-                got = len(query) if isinstance(query, list) else type(query).__name__
-                raise QdrantError(400, f"Wrong input: Vector dimension error: expected dim: {params['size']}, "
-                                       f"got {got}")
-            distance = params["distance"]
-            vname = using or ""
-            scored = [(score(distance, p["vector"][vname], query), p) for p in collection["points"].values()
-                      if vname in p["vector"] and filter_accepts(p["payload"], body.get("filter"))]
-            ascending = distance in ("Euclid", "Manhattan")
-            scored.sort(key=lambda item: item[0], reverse=not ascending)
-            threshold = body.get("score_threshold")
-            if threshold is not None:
-                scored = [s for s in scored if (s[0] <= threshold if ascending else s[0] >= threshold)]
-            offset = body.get("offset") or 0
-            limit = body.get("limit") or 10
-            return [self._record(p, body.get("with_payload", False), body.get("with_vector", False), s)
-                    for s, p in scored[offset:offset + limit]]
+            self._get(name)
+            return self._query(name, request)
+
+    def query_batch(self, name: str, body: dict) -> list:
+        request = parse(models.QueryRequestBatch, body)
+        with self.lock:
+            self._get(name)
+            return [self._query(name, search) for search in request.searches]
+
+    @staticmethod
+    def search_as_query(body: dict) -> dict:
+        """A legacy /points/search body as the /points/query body that asks the same."""
+        if not isinstance(body, dict) or "vector" not in body:
+            raise _format_error("missing field `vector`")
+        body = dict(body)
+        vector = body.pop("vector")
+        if isinstance(vector, dict) and "name" in vector:  # NamedVector / NamedSparseVector
+            body["using"] = vector["name"]
+            vector = vector.get("vector")
+        body["query"] = vector
+        return body
+
+    def search(self, name: str, body: dict) -> list:
+        return self.query(name, self.search_as_query(body))["points"]
+
+    def search_batch(self, name: str, body: dict) -> list:
+        searches = body.get("searches")
+        if not isinstance(searches, list):
+            raise _format_error("missing field `searches`")
+        return [result["points"] for result in
+                self.query_batch(name, {"searches": [self.search_as_query(s) for s in searches]})]
 
     # -- snapshots --------------------------------------------------------------------------
     def _snapshot_dir(self, name: str) -> str:
@@ -452,14 +685,23 @@ class Store:
         created = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
         return {"name": os.path.basename(path), "creation_time": created, "size": stat.st_size, "checksum": checksum}
 
+    def _all_points(self, name: str) -> list:
+        points, offset = [], None
+        while True:
+            records, offset = self.client.scroll(name, limit=1000, offset=offset, with_payload=True,
+                                                 with_vectors=True)
+            points.extend(_point_json(record) for record in records)
+            if offset is None:
+                return points
+
     def create_snapshot(self, name: str) -> dict:
         with self.lock:
-            collection = self._get(name)
+            meta = self._get(name)
             stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d-%H-%M-%S")
             directory = self._snapshot_dir(name)
             os.makedirs(directory, exist_ok=True)
             path = os.path.join(directory, f"{name}-{self.peer_id}-{stamp}.snapshot")
-            data = json.dumps({"name": name, **collection}).encode()
+            data = json.dumps({"name": name, **meta, "points": self._all_points(name)}).encode()
             with open(path + ".tmp", "wb") as handle:
                 handle.write(data)
             os.replace(path + ".tmp", path)

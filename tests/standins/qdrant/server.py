@@ -1,8 +1,11 @@
-"""Qdrant test double: the HTTP API of part B of the project's API reference, standard library only.
+"""Qdrant test double: the HTTP API of part B of the project's API reference.
 
 NOT Qdrant. It exists because the real image cannot be fetched on the test machines. It answers
 the REST paths the collection, its roles and Open WebUI use, with the real status codes, envelopes
-and messages; search is exact (no HNSW), there is no gRPC, no clustering, no payload index.
+and messages. This file is the HTTP layer (standard library): routes, API keys, envelopes, and
+reading every request body so kept-alive connections stay in sync. Points, filters and queries are
+qdrant-client's local mode (see qdrant_store.py): search is exact (no HNSW), there is no gRPC and
+no clustering.
 
     python3 server.py --port 6333 --data-dir DIR [--config-path FILE]
 
@@ -19,13 +22,14 @@ import re
 import signal
 import sys
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from qdrant_config import ConfigError, load_settings  # noqa: E402
-from qdrant_store import QdrantError, Store  # noqa: E402
+from qdrant_store import QdrantError, Store, wait_param  # noqa: E402
 
 VERSION = "1.19.0"
 MISSING_KEY = "Must provide an API key or an Authorization bearer token"
@@ -34,7 +38,8 @@ INVALID_KEY = "Invalid API key or JWT"
 OPEN_EXACT = ("/", "/healthz")
 OPEN_PREFIX = ("/readyz", "/livez")
 # POSTs that only read: allowed with the read-only key.
-READ_POSTS = re.compile(r"^/collections/[^/]+/points(/count|/search|/query|/scroll)?$")
+READ_POSTS = re.compile(r"^/collections/[^/]+/points(/count|/search|/search/batch|/query|/query/batch|/scroll)?$")
+MAX_BODY = 256 << 20
 
 _NAME = r"(?P<name>[^/]+)"
 ROUTES = []
@@ -50,6 +55,9 @@ def route(method: str, pattern: str):
 class Handler(BaseHTTPRequestHandler):
     server_version = "qdrant-standin"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the second one waits for the
+    # client's delayed ACK (~40 ms per request on a kept-alive connection).
+    disable_nagle_algorithm = True
 
     # -- plumbing ---------------------------------------------------------------------------
     def log_message(self, fmt, *args):  # quiet unless asked: tests read their own output
@@ -76,9 +84,37 @@ class Handler(BaseHTTPRequestHandler):
     def error(self, status: int, message: str) -> None:
         self.send_json(status, {"status": {"error": message}, "time": time.monotonic() - self.started})
 
+    def _read_body(self) -> bytes | None:
+        """The whole request body, read before any answer (also an error) so that the next request
+        on a kept-alive connection starts where this one ends. None (connection closed) when the
+        length cannot be known."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size_line = self.rfile.readline(1024)
+                try:
+                    size = int(size_line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)  # CRLF after the chunk
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        try:
+            size = int(length)
+        except ValueError:
+            return None
+        if size < 0 or size > MAX_BODY:
+            return None
+        return self.rfile.read(size) if size else b""
+
     def body(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self.raw_body
         if not raw.strip():
             return {}
         try:
@@ -116,6 +152,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         self.started = time.monotonic()
+        self.raw_body = self._read_body()
+        if self.raw_body is None:
+            self.close_connection = True
+            self.error(400, "Format error in JSON body: cannot read the request body (bad Content-Length "
+                            "or chunked encoding)")
+            return
         parsed = urllib.parse.urlsplit(self.path)
         path = parsed.path.rstrip("/") or "/"
         self.query = dict(urllib.parse.parse_qsl(parsed.query))
@@ -132,6 +174,11 @@ class Handler(BaseHTTPRequestHandler):
                 except (AttributeError, KeyError, TypeError, ValueError) as exc:
                     # A body of the wrong shape: the real server rejects it while parsing (400).
                     self.error(400, f"Format error in JSON body: {exc}")
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+                except Exception as exc:  # noqa: BLE001 - a test server answers, and logs, whatever broke
+                    traceback.print_exc()
+                    self.error(500, f"Service internal error: {type(exc).__name__}: {exc}")
                 return
         self.send_text(404, "")
 
@@ -140,6 +187,10 @@ class Handler(BaseHTTPRequestHandler):
     @property
     def store(self) -> Store:
         return self.server.store
+
+    @property
+    def wait(self) -> bool:
+        return wait_param(self.query.get("wait"))
 
 
 # -- service ------------------------------------------------------------------------------------
@@ -161,17 +212,14 @@ def readyz(h: Handler):
 
 @route("GET", "/telemetry")
 def telemetry(h: Handler):
-    with h.store.lock:
-        count = len(h.store.collections)
+    count, _points = h.store.totals()
     h.ok({"id": str(h.store.peer_id), "app": {"name": "qdrant", "version": VERSION},
           "collections": {"number_of_collections": count}})
 
 
 @route("GET", "/metrics")
 def metrics(h: Handler):
-    with h.store.lock:
-        collections = len(h.store.collections)
-        points = sum(len(c["points"]) for c in h.store.collections.values())
+    collections, points = h.store.totals()
     h.send_text(200, "# HELP app_info information about qdrant server\n# TYPE app_info gauge\n"
                      f'app_info{{name="qdrant",version="{VERSION}"}} 1\n'
                      "# HELP collections_total number of collections\n# TYPE collections_total gauge\n"
@@ -211,21 +259,67 @@ def delete_collection(h: Handler, name):
     h.ok(h.store.delete(name))
 
 
+# -- payload indexes ----------------------------------------------------------------------------
+@route("PUT", f"/collections/{_NAME}/index")
+def create_index(h: Handler, name):
+    h.ok(h.store.create_index(name, h.body(), h.wait))
+
+
+@route("DELETE", f"/collections/{_NAME}/index/(?P<field>[^/]+)")
+def delete_index(h: Handler, name, field):
+    h.ok(h.store.delete_index(name, field, h.wait))
+
+
 # -- points -------------------------------------------------------------------------------------
 @route("PUT", f"/collections/{_NAME}/points")
 def upsert_points(h: Handler, name):
-    h.ok(h.store.upsert(name, h.body()))
+    h.ok(h.store.upsert(name, h.body(), h.wait))
 
 
 @route("POST", f"/collections/{_NAME}/points/delete")
 def delete_points(h: Handler, name):
-    h.ok(h.store.delete_points(name, h.body()))
+    h.ok(h.store.delete_points(name, h.body(), h.wait))
+
+
+@route("POST", f"/collections/{_NAME}/points/payload")
+def set_payload(h: Handler, name):
+    h.ok(h.store.set_payload(name, h.body(), h.wait))
+
+
+@route("PUT", f"/collections/{_NAME}/points/payload")
+def overwrite_payload(h: Handler, name):
+    h.ok(h.store.set_payload(name, h.body(), h.wait, overwrite=True))
+
+
+@route("POST", f"/collections/{_NAME}/points/payload/delete")
+def delete_payload(h: Handler, name):
+    h.ok(h.store.delete_payload(name, h.body(), h.wait))
+
+
+@route("POST", f"/collections/{_NAME}/points/payload/clear")
+def clear_payload(h: Handler, name):
+    h.ok(h.store.clear_payload(name, h.body(), h.wait))
+
+
+@route("PUT", f"/collections/{_NAME}/points/vectors")
+def update_vectors(h: Handler, name):
+    h.ok(h.store.update_vectors(name, h.body(), h.wait))
+
+
+@route("POST", f"/collections/{_NAME}/points/vectors/delete")
+def delete_vectors(h: Handler, name):
+    h.ok(h.store.delete_vectors(name, h.body(), h.wait))
+
+
+@route("POST", f"/collections/{_NAME}/points/batch")
+def batch_update(h: Handler, name):
+    h.ok(h.store.batch(name, h.body(), h.wait))
 
 
 @route("GET", f"/collections/{_NAME}/points/(?P<pid>[^/]+)")
 def get_point(h: Handler, name, pid):
     pid_value = int(pid) if pid.isdigit() else pid
-    found = h.store.retrieve(name, [pid_value], with_payload=True, with_vector=True)
+    found = h.store.retrieve(name, {"ids": [pid_value], "with_payload": True, "with_vector": True})
     if not found:
         raise QdrantError(404, f"Not found: No point with id {pid} found")
     h.ok(found[0])
@@ -233,9 +327,7 @@ def get_point(h: Handler, name, pid):
 
 @route("POST", f"/collections/{_NAME}/points")
 def retrieve_points(h: Handler, name):
-    body = h.body()
-    h.ok(h.store.retrieve(name, body.get("ids") or [], body.get("with_payload", True),
-                          body.get("with_vector", False)))
+    h.ok(h.store.retrieve(name, h.body()))
 
 
 @route("POST", f"/collections/{_NAME}/points/count")
@@ -250,26 +342,22 @@ def scroll_points(h: Handler, name):
 
 @route("POST", f"/collections/{_NAME}/points/search")
 def search_points(h: Handler, name):
-    body = h.body()
-    vector, using = body.get("vector"), None
-    if isinstance(vector, dict):  # NamedVector {"name": ..., "vector": [...]}
-        using, vector = vector.get("name"), vector.get("vector")
-    h.ok(h.store.search(name, vector, using, body))
+    h.ok(h.store.search(name, h.body()))
+
+
+@route("POST", f"/collections/{_NAME}/points/search/batch")
+def search_batch(h: Handler, name):
+    h.ok(h.store.search_batch(name, h.body()))
 
 
 @route("POST", f"/collections/{_NAME}/points/query")
 def query_points(h: Handler, name):
-    body = h.body()
-    query = body.get("query")
-    if isinstance(query, dict) and "nearest" in query:
-        query = query["nearest"]
-    if query is None:  # no query: points in id order, as a scroll
-        page = h.store.scroll(name, {**body, "with_payload": body.get("with_payload", False)})
-        h.ok({"points": [{**p, "version": 0, "score": 1.0} for p in page["points"]]})
-        return
-    if not isinstance(query, list):
-        raise QdrantError(400, "Wrong input: the stand-in supports only a dense vector (or {nearest: vector}) query")
-    h.ok({"points": h.store.search(name, query, body.get("using"), body)})
+    h.ok(h.store.query(name, h.body()))
+
+
+@route("POST", f"/collections/{_NAME}/points/query/batch")
+def query_batch(h: Handler, name):
+    h.ok(h.store.query_batch(name, h.body()))
 
 
 # -- snapshots ----------------------------------------------------------------------------------
@@ -325,8 +413,11 @@ def main(argv=None) -> int:
           flush=True)
     # PID 1 in a container ignores SIGTERM unless it handles it: stop promptly on `docker stop`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    finally:
+        server.store.close()
     return 0
 
 
