@@ -168,6 +168,7 @@ def embedding(model: str, text: str, dimensions: int) -> list[float]:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no ~40 ms wait for the delayed ACK
     server_version = "aistack-ollama-standin"
     state: State  # set on the subclass built by make_server
     quiet = True
