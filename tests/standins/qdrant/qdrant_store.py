@@ -66,7 +66,12 @@ def _validation_error(detail: str) -> QdrantError:
 
 
 def parse(model, data, where: str = ""):
-    """data (REST JSON) as a qdrant_client model; a 400 format error when it does not fit."""
+    """data (REST JSON) as a qdrant_client model; a 400 format error when it does not fit.
+
+    Unknown keys at the top of a request body are dropped, as the real server's request structs
+    ignore them (serde's default); inside (filters, points, params) the models refuse them."""
+    if isinstance(data, dict):
+        data = {key: value for key, value in data.items() if key in model.model_fields}
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -272,8 +277,11 @@ class Store:
         path = os.path.join(self._dir(name), OLD_FORMAT_FILE)
         with open(path, encoding="utf-8") as handle:
             old = json.load(handle)
-        config = old["config"]
-        vectors = config["params"]["vectors"]
+        vectors = old["config"]["params"]["vectors"]
+        config = self._config({"vectors": vectors})
+        for key, value in old["config"].items():
+            config[key] = {**config[key], **value} if isinstance(value, dict) and isinstance(config.get(key), dict) \
+                else value
         self.client.create_collection(name, vectors_config=_local_vectors(vectors) if vectors else {})
         points = []
         for point in old.get("points", {}).values():
