@@ -65,12 +65,13 @@ def _validation_error(detail: str) -> QdrantError:
     return QdrantError(422, f"Validation error in JSON body: {detail}")
 
 
-def parse(model, data, where: str = ""):
+def parse(model, data, where: str = "", lenient: bool = True):
     """data (REST JSON) as a qdrant_client model; a 400 format error when it does not fit.
 
     Unknown keys at the top of a request body are dropped, as the real server's request structs
-    ignore them (serde's default); inside (filters, points, params) the models refuse them."""
-    if isinstance(data, dict):
+    ignore them (serde's default); inside (filters, points, params) the models refuse them, and a
+    filter (lenient=False) refuses them at its top too, so that a misspelt `must` is not dropped."""
+    if lenient and isinstance(data, dict):
         data = {key: value for key, value in data.items() if key in model.model_fields}
     try:
         return model.model_validate(data)
@@ -192,7 +193,7 @@ def _selector(body: dict, where: str = ""):
     if body.get("points") is not None:
         return [point_id(pid) for pid in body["points"]]
     if body.get("filter") is not None:
-        return parse(models.Filter, body["filter"], "filter")
+        return parse(models.Filter, body["filter"], "filter", lenient=False)
     raise _format_error(f"{where or 'body'}: either `points` or `filter` is required")
 
 
