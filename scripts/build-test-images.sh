@@ -3,9 +3,13 @@
 #   1. systemd base images of Debian (debootstrap + docker import), the test hosts;
 #   2. test images (tests/images/*, tests/standins/*) built FROM the trixie base;
 #   3. one `docker save` archive of all test images, .cache/images/test-images.tar (shared
-#      layers stored once), which test hosts load through the docker role's offline images.
+#      layers stored once), which test hosts load through the docker role's offline images;
+#   4. the real Open WebUI from PyPI (tests/images/open-webui, FROM the bookworm base), tagged
+#      aistack-test/open-webui:<version>, in its own archive .cache/images/open-webui.tar
+#      (2+ GB: only the scenarios that run Open WebUI load it).
 # Each step is skipped when its inputs did not change (a recipe hash label on the
-# base images, docker's build cache, the image IDs next to the archive).
+# base images and on the Open WebUI image, docker's build cache, the image IDs next to
+# each archive).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -52,23 +56,62 @@ build_test_image() {
   TEST_IMAGES+=("$name")
 }
 
-# Save all test images to one archive unless it already holds exactly these image IDs.
+# Save images to the archive $ARCHIVE_DIR/<name>.tar unless it already holds exactly these image IDs.
 save_archive() {
-  local archive=$ARCHIVE_DIR/test-images.tar ids
+  local archive=$ARCHIVE_DIR/$1.tar ids
+  shift
   mkdir -p "$ARCHIVE_DIR"
   ids=$(for image in "$@"; do echo "$image $(docker image inspect -f '{{.Id}}' "$image")"; done)
   if [ "$(cat "$archive.ids" 2>/dev/null)" != "$ids" ] || [ ! -s "$archive" ]; then
-    log "saving ${#@} test images to $archive"
+    log "saving $* to $archive"
     docker save "$@" -o "$archive.tmp"
     mv "$archive.tmp" "$archive"
     echo "$ids" > "$archive.ids"
   fi
 }
 
+# The real Open WebUI, pip-installed. Its pins pull torch, which PyPI has only as a multi-GB
+# CUDA build: the CPU build goes into the git-ignored wheels/ of the build context first (from
+# this machine's pip configuration where it has one, else whatever PyPI gives), and the image
+# installs it before open-webui. Skipped when the recipe (files, wheel, base image) is unchanged.
+OPEN_WEBUI_VERSION=0.12.4
+TORCH_VERSION=2.13.0
+build_open_webui() {
+  local dir=$REPO_ROOT/tests/images/open-webui name=aistack-test/open-webui:$OPEN_WEBUI_VERSION
+  local wheels wheel hash pip out started
+  wheels=$dir/wheels
+  wheel=$(compgen -G "$wheels/torch-$TORCH_VERSION[+-]*.whl" | head -n 1 || true)
+  if [ -z "$wheel" ]; then
+    rm -rf "$wheels"
+    pip=(python3 -m pip)
+    [ -x "$REPO_ROOT/.venv/bin/pip" ] && pip=("$REPO_ROOT/.venv/bin/pip")
+    log "fetching the torch $TORCH_VERSION wheel for the Open WebUI image"
+    "${pip[@]}" download -q --no-deps --only-binary=:all: --implementation cp --python-version 3.11 \
+      --abi cp311 --platform "manylinux_2_28_$(uname -m)" "torch==$TORCH_VERSION" -d "$wheels" \
+      || die "cannot download torch $TORCH_VERSION"
+    wheel=$(compgen -G "$wheels/torch-$TORCH_VERSION[+-]*.whl" | head -n 1) || die "no torch wheel in $wheels"
+  fi
+  hash=$({ cat "$dir/Dockerfile" "$dir/start.sh" "$dir/slim.sh"; basename "$wheel"; stat -c %s "$wheel"
+           docker image inspect -f '{{.Id}}' "$BASE_REPO:bookworm"; } | sha256sum | cut -c1-16)
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "aistack.recipe" }}' "$name" 2>/dev/null)" != "$hash" ]; then
+    log "building $name from PyPI (a few minutes the first time)"
+    started=$SECONDS
+    out=$(docker build -q --label "aistack.recipe=$hash" -t "$name" "$dir" 2>&1) \
+      || { printf '%s\n' "$out" >&2; die "docker build of $dir failed"; }
+    log "built $name in $((SECONDS - started)) s"
+  fi
+  save_archive open-webui "$name"
+}
+
 TEST_IMAGES=()
 for suite in $SUITES; do build_base "$suite"; done
 for dir in "$REPO_ROOT"/tests/images/*/ "$REPO_ROOT"/tests/standins/*/; do
+  [ "$dir" = "$REPO_ROOT/tests/images/open-webui/" ] && continue  # its own tag and archive, below
   if [ -f "$dir/Dockerfile" ]; then build_test_image "${dir%/}"; fi
 done
-save_archive "${TEST_IMAGES[@]}"
+save_archive test-images "${TEST_IMAGES[@]}"
 log "test images ready: ${TEST_IMAGES[*]}"
+case " $SUITES " in
+  *" bookworm "*) build_open_webui; log "Open WebUI image ready: aistack-test/open-webui:$OPEN_WEBUI_VERSION" ;;
+  *) log "no bookworm base (AISTACK_TEST_SUITES=$SUITES): the Open WebUI image is not built" ;;
+esac

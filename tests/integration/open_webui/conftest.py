@@ -1,74 +1,37 @@
-"""Fixtures: the Open WebUI test double wired to Ollama and Qdrant test doubles (all processes)."""
+"""Fixtures: the real Open WebUI image (aistack-test/open-webui:0.12.4, `make images`) with the
+Ollama and Qdrant test doubles, in Docker. Skipped, with the reason, where no engine answers."""
+
+import pathlib
+import shutil
+import subprocess
+import tempfile
 
 import pytest
-from owui_processes import QDRANT_KEY, QdrantProcess, http, ollama_process, open_webui_process
+from owui_docker import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, QDRANT_IMAGE, Stack, docker, role_environment
 
 
-@pytest.fixture
-def started():
-    processes = []
-    yield processes
-    for process in reversed(processes):
-        process.stop()
+@pytest.fixture(scope="module")
+def engine():
+    if shutil.which("docker") is None:
+        pytest.skip("no docker client: the real Open WebUI runs only as an image (make setup)")
+    if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("no Docker engine answers: the real Open WebUI runs only as an image (make setup)")
+    missing = [image for image in (OPEN_WEBUI_IMAGE, OLLAMA_IMAGE, QDRANT_IMAGE)
+               if docker("image", "inspect", image, check=False) == ""]
+    if missing:
+        pytest.fail(f"images missing: {', '.join(missing)}: run `make images`", pytrace=False)
 
 
-@pytest.fixture
-def qdrant(tmp_path, started):
-    server = QdrantProcess(tmp_path / "qdrant", f"service:\n  api_key: {QDRANT_KEY}\n").start()
-    started.append(server)
-    return server
-
-
-@pytest.fixture
-def ollama_factory(tmp_path, started):
-    """Ollama stand-ins; `models` are pulled from its catalogue before the test uses it."""
-
-    def start(name: str = "ollama", models=()):
-        server = ollama_process(tmp_path / name).start()
-        started.append(server)
-        for model in models:
-            status, body = http("POST", server.url + "/api/pull", {"model": model, "stream": False})
-            assert status == 200, body
-        return server
-
-    return start
-
-
-@pytest.fixture
-def ollama(ollama_factory):
-    return ollama_factory(models=("nomic-embed-text",))
-
-
-@pytest.fixture
-def webui_factory(tmp_path, started):
-    """Open WebUI stand-ins over one data directory (a bind mount) and one app directory (the image)."""
-
-    def start(env: dict, data_dir=None, app_dir=None, wait: bool = True):
-        process = open_webui_process(data_dir or tmp_path / "webui-data", app_dir or tmp_path / "webui-app", env)
-        (app_dir or tmp_path / "webui-app").mkdir(parents=True, exist_ok=True)
-        process.start(wait=wait)
-        started.append(process)
-        return process
-
-    return start
-
-
-@pytest.fixture
-def wiring(ollama, qdrant):
-    """The environment a correct role gives Open WebUI (secrets as values here; files in the role)."""
-    return {
-        "OLLAMA_BASE_URL": ollama.url,
-        "ENABLE_OLLAMA_API": "true",
-        "VECTOR_DB": "qdrant",
-        "QDRANT_URI": qdrant.url,
-        "QDRANT_API_KEY": QDRANT_KEY,
-        "WEBUI_SECRET_KEY": "stable-test-secret",
-        "ENABLE_SIGNUP": "false",
-        "WEBUI_ADMIN_EMAIL": "admin@example.org",
-        "WEBUI_ADMIN_PASSWORD": "first-password",
-        "CHUNK_SIZE": "1000",
-        "CHUNK_OVERLAP": "200",
-        "RAG_TOP_K": "5",
-        "RAG_EMBEDDING_ENGINE": "ollama",
-        "RAG_EMBEDDING_MODEL": "nomic-embed-text",
-    }
+@pytest.fixture(scope="module")
+def stack(engine):
+    """One Qdrant, two Ollama servers (different models) and Open WebUI wired to the first."""
+    # Not tmp_path: the container writes the data directory, and the fixture is module-wide.
+    stack = Stack(pathlib.Path(tempfile.mkdtemp(prefix="owui-it-"))).create()
+    try:
+        stack.first_ollama = stack.ollama("ollama", ("llama3.2:1b", "nomic-embed-text"))
+        stack.second_ollama = stack.ollama("ollama-b", ("qwen2.5:0.5b", "nomic-embed-text"))
+        stack.environment = role_environment([stack.first_ollama])
+        stack.start_webui(stack.environment)
+        yield stack
+    finally:
+        stack.close()
