@@ -20,7 +20,7 @@ if timeout 60 docker pull -q qdrant/qdrant:v1.19.0 >/dev/null 2>&1; then
 else
   log "no container registry here: the demo uses the TEST images of tests/standins (not the real services)"
   extra=(-e qdrant_image=aistack-test/qdrant:test -e ollama_image=aistack-test/ollama:test
-         -e open_webui_image=aistack-test/open-webui:test
+         -e open_webui_image=aistack-test/open-webui:0.12.4
          -e '{"docker_image_archives": [{"path": "/srv/aistack-images/test-images.tar", "remote_src": true}]}')
 fi
 
