@@ -190,3 +190,20 @@ def test_a_cut_pull_resumes_from_its_partial_blob(ollama_standin):
     assert lines[1]["completed"] == kept  # reported from where it stopped
     assert lines[-1] == {"status": "success"}
     assert not list((ollama_standin.data_dir / "blobs").glob("*-partial"))
+
+
+def test_error_replies_read_the_body_so_the_kept_alive_connection_stays_in_sync(ollama_standin):
+    # A body that is itself a request: answered as the next request if the server left it unread.
+    smuggled = b"DELETE /api/delete HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    conn = http.client.HTTPConnection("127.0.0.1", ollama_standin.port, timeout=10)
+    for method, path in (("POST", "/api/no-such-path"), ("PUT", "/api/tags")):
+        conn.request(method, path, body=smuggled)
+        response = conn.getresponse()
+        response.read()
+        assert response.status in (404, 405), (method, path)
+    sock = conn.sock
+    conn.request("GET", "/api/tags")
+    response = conn.getresponse()
+    assert (response.status, json.loads(response.read())) == (200, {"models": []})
+    assert conn.sock is sock, "the server dropped the kept-alive connection"
+    conn.close()

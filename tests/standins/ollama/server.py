@@ -205,9 +205,11 @@ class Handler(BaseHTTPRequestHandler):
                     break
         try:
             if allowed is None:
+                self.read_body()  # unread, the body would be parsed as the next request
                 self.send_text(404, "404 page not found")
                 return
             if method not in allowed:
+                self.read_body()
                 self.send_text(405, "405 method not allowed")
                 return
             if not path.startswith("/_standin/") and not self.authorised():
@@ -226,6 +228,8 @@ class Handler(BaseHTTPRequestHandler):
         if not key:
             return True
         given = self.headers.get("Authorization", "")
+        if given != f"Bearer {key}":
+            self.read_body()
         if not given:
             self.send_text(401, "401 Unauthorized", {"WWW-Authenticate": 'Bearer realm="ollama"'})
             return False
