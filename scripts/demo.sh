@@ -4,7 +4,8 @@
 # the Open WebUI address and login. `make demo-destroy` removes it (data included).
 #
 # Where the upstream images can be pulled, the demo uses them; otherwise (no registry)
-# it uses the test images of tests/standins and says so.
+# it uses the test images (the real Open WebUI from PyPI, test doubles of Ollama and Qdrant)
+# and says so.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -18,10 +19,11 @@ extra=()
 if timeout 60 docker pull -q qdrant/qdrant:v1.19.0 >/dev/null 2>&1; then
   log "upstream images can be pulled: the demo uses the real Ollama, Qdrant and Open WebUI"
 else
-  log "no container registry here: the demo uses the TEST images of tests/standins (not the real services)"
+  log "no container registry here: the demo uses the real Open WebUI built from PyPI and the TEST doubles of Ollama and Qdrant (tests/standins)"
   extra=(-e qdrant_image=aistack-test/qdrant:test -e ollama_image=aistack-test/ollama:test
          -e open_webui_image=aistack-test/open-webui:0.12.4
-         -e '{"docker_image_archives": [{"path": "/srv/aistack-images/test-images.tar", "remote_src": true}]}')
+         -e '{"docker_image_archives": [{"path": "/srv/aistack-images/test-images.tar", "remote_src": true},
+                                        {"path": "/srv/aistack-images/open-webui.tar", "remote_src": true}]}')
 fi
 
 if ! docker inspect "$NAME" >/dev/null 2>&1; then
