@@ -15,5 +15,5 @@ find "$site"/open_webui/frontend -name '*.map' -delete
 # Bytecode of everything (450 MB): the Dockerfile compiles again only what a start imports.
 find "$venv" -depth -type d -name __pycache__ -prune -exec rm -rf {} +
 
-du -sm "$site"/* | sort -rn | head -n 25
+du -sm "$site"/* | sort -rn | sed -n 1,25p  # not head: it would end sort with SIGPIPE (pipefail)
 du -sm "$venv"
