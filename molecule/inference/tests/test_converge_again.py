@@ -28,11 +28,16 @@ def changed_count(output):
     return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
 
 
+def changed_tasks(output):
+    """The names of the tasks that reported a change, for the assertion messages."""
+    return re.findall(r"TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK \[).*\n)*?changed: ", output)
+
+
 def test_verbose_converge_changes_nothing_and_prints_no_secret(host):
     rc, output = converge("-v")
     assert rc == 0, output[-3000:]
     assert "[WARNING]" not in output, output[-3000:]
-    assert changed_count(output) == 0, output[-3000:]
+    assert changed_count(output) == 0, changed_tasks(output)
     for name in ("qdrant_api_key", "webui_secret_key", "webui_admin_password"):
         value = host.file(f"/etc/aistack/secrets/{name}").content_string.strip()
         assert value not in output, f"{name} appears in the output"
@@ -53,13 +58,13 @@ def test_bad_input_fails_at_validation_and_changes_nothing(host, extra_vars, exp
     rc, output = converge("-e", extra_vars)
     assert rc != 0
     assert re.search(expected, output), output[-3000:]
-    assert changed_count(output) == 0, output[-3000:]
+    assert changed_count(output) == 0, (changed_tasks(output), output[-2000:])
 
 
 def test_a_run_limited_to_the_run_tags_changes_nothing(host):
     rc, output = converge("--tags", "qdrant_run,ollama_run,open_webui_run")
     assert rc == 0, output[-3000:]
-    assert changed_count(output) == 0, output[-3000:]
+    assert changed_count(output) == 0, (changed_tasks(output), output[-2000:])
     assert "Bring Open WebUI up and wait until it is healthy" in output
 
 
@@ -79,6 +84,6 @@ def test_ollama_stopped_fails_at_the_functional_check(host):
     rc, output = converge("--tags", "open_webui_run")
     assert rc != 0
     assert re.search(r"Open WebUI cannot reach the Ollama at http://ollama:11434", output), output[-3000:]
-    assert changed_count(output) == 0, output[-3000:]
+    assert changed_count(output) == 0, (changed_tasks(output), output[-2000:])
     rc, output = converge()
     assert rc == 0, output[-3000:]
