@@ -226,8 +226,8 @@ def test_points_and_payload_indexes_survive_a_restart(qdrant_factory, tmp_path):
     qc = client(first, key=None)
     create_like_open_webui(qc)
     qc.upsert(COLLECTION, points=[chunk(1, "a", "file-1", [1, 0, 0, 0]), chunk(2, "b", "file-2", [0, 1, 0, 0])])
-    qc.delete(COLLECTION, points_selector=models.FilterSelector(filter=models.Filter(must=[metadata("file_id",
-                                                                                                     "file-2")])))
+    file_2 = models.Filter(must=[metadata("file_id", "file-2")])
+    qc.delete(COLLECTION, points_selector=models.FilterSelector(filter=file_2))
     first.stop()
     second = qdrant_factory(workdir=workdir)
     qc = client(second, key=None)

@@ -602,7 +602,7 @@ class Store:
         with self.lock:
             self._get(name)
             self._local(self.client.batch_update_points, name, update_operations=request.operations)
-            return [self._result(wait) for _ in request.operations]
+            return [self._result(wait)] * len(request.operations)
 
     # -- points: reads ----------------------------------------------------------------------
     def retrieve(self, name: str, body: dict) -> list:
