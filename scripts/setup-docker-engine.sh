@@ -10,7 +10,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 COMPOSE_DEB_SUITE=${AISTACK_COMPOSE_DEB_SUITE:-trixie}
-DEBIAN_MIRROR=${AISTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 
 apt_updated=0
@@ -36,18 +35,7 @@ start_engine() {
 
 install_compose_plugin() {
   log "installing the Compose v2 plugin from Debian $COMPOSE_DEB_SUITE's docker-compose package"
-  local work
-  work=$(mktemp -d)
-  # The package index of the suite tells the current .deb path; no apt source is added.
-  local index="$work/Packages.xz"
-  curl -fsSL "$DEBIAN_MIRROR/dists/$COMPOSE_DEB_SUITE/main/binary-$(dpkg --print-architecture)/Packages.xz" -o "$index"
-  local filename
-  filename=$(xz -dc "$index" | awk '/^Package: docker-compose$/{p=1} p && !f && /^Filename:/{print $2; f=1}')
-  [ -n "$filename" ] || die "docker-compose not found in $COMPOSE_DEB_SUITE's package index"
-  curl -fsSL "$DEBIAN_MIRROR/$filename" -o "$work/compose.deb"
-  dpkg -x "$work/compose.deb" "$work/x"
-  as_root install -D -m 0755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
-  rm -rf "$work"
+  bash "$(dirname "$0")/install-compose-plugin.sh" "$COMPOSE_DEB_SUITE" "$PLUGIN_DIR/docker-compose" >/dev/null
 }
 
 engine_answers || start_engine

@@ -12,7 +12,10 @@ out, or returns as is in check mode.
 from __future__ import annotations
 
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli import ComposeError
-from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import defined_profiles
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import (
+    defined_profiles,
+    published_ports,
+)
 
 UP_ACTIONS = ("create", "recreate", "start")
 
@@ -202,3 +205,28 @@ def predicted_running(services, containers, plan, image_ids):
         elif action.action in ("stop", "remove"):
             result.pop(action.service, None)
     return dict(sorted(result.items()))
+
+
+def port_claims(plan, raw_config, containers):
+    """[(service, host address, port)]: the TCP host ports the plan's create, recreate and start need free.
+
+    A port the service's own running container publishes now is left out: recreating that
+    container releases it. Every other claimed port must be free before anything is stopped.
+    """
+    raw_services = raw_config.get("services") or {}
+    grouped = _by_service(containers)
+    claims = []
+    for name in plan.services_for(*UP_ACTIONS):
+        held = {
+            (number, protocol)
+            for container in grouped.get(name, [])
+            if container.running
+            for _address, number, protocol in container.published
+        }
+        for address, number, protocol in published_ports(raw_services.get(name) or {}):
+            if protocol != "tcp" or (number, protocol) in held:
+                continue
+            claim = (name, address, number)
+            if claim not in claims:
+                claims.append(claim)
+    return claims

@@ -200,8 +200,9 @@ compose_version:
   sample: 2.26.1
 """
 
-import json
+import errno
 import os
+import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -218,6 +219,7 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli im
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_plan import (
     UP_ACTIONS,
     compute_plan,
+    port_claims,
     predicted_running,
     running_images,
     select_services,
@@ -225,13 +227,36 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_plan i
 )
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import (
     CONFIG_HASH_CLI_FROM,
+    assess,
     expected_hashes,
     load_config,
     parse_image_ids,
+    parse_inspect,
     parse_ps,
+    run_to_completion,
 )
 
 POLL_SECONDS = 1.0
+# How long a container without healthcheck that this run (re)started must keep running, unchanged.
+STABLE_SECONDS = 2.0
+
+
+def _endpoint(address, number):
+    return "[%s]:%s" % (address, number) if ":" in address else "%s:%s" % (address, number)
+
+
+def port_in_use(address, number):
+    """True when binding address:number (TCP) fails because another socket holds it."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.bind((address, number))
+    except OSError as exc:
+        # Not an address of this host, or a privileged port for a non-root module: Docker decides.
+        return exc.errno == errno.EADDRINUSE
+    finally:
+        sock.close()
+    return False
 
 
 def _executable(path):
@@ -353,65 +378,142 @@ class ComposeProfile:
 
     # Waiting -----------------------------------------------------------------------------
 
-    def diagnose(self, container):
-        """Health status, last health check output and last log lines of a failing container."""
-        inspect_r, logs_r = self.cli.run_many([
-            self.cli.docker_cmd("container", "inspect", "--format", "{{json .State.Health}}", container.id),
-            self.cli.docker_cmd("logs", "--tail", str(self.params["log_lines"]), container.id),
-        ])
-        check_output = ""
-        if inspect_r.rc == 0:
-            try:
-                health = json.loads(inspect_r.stdout) or {}
-                checks = health.get("Log") or []
-                if checks:
-                    check_output = (checks[-1].get("Output") or "").strip()
-            except ValueError:
-                pass
+    def read_runtime(self, containers):
+        """{container ID: Runtime} from one `docker container inspect` of the given containers."""
+        if not containers:
+            return {}
+        result = self.cli.run(self.cli.docker_cmd("container", "inspect", *[c.id for c in containers]))
+        # rc 1 with the others on stdout when one went away meanwhile: read what is there.
+        if result.rc != 0 and not result.stdout.strip().startswith("["):
+            self._fail_on(result, "inspecting containers")
+        return parse_inspect(result.stdout)
+
+    def diagnose(self, container, runtime, why):
+        """What is wrong with a container: its state, last health check output and last log lines."""
+        logs_r = self.cli.run(self.cli.docker_cmd("logs", "--tail", str(self.params["log_lines"]), container.id))
         logs = (logs_r.stdout + logs_r.stderr).rstrip()
-        return (
-            "service %s is %s (state: %s, health: %s)%s; last %d log lines:\n%s"
-            % (
-                container.service,
-                container.health or container.state,
-                container.state,
-                container.health or "no healthcheck",
-                "; last health check: %s" % check_output if check_output else "",
-                self.params["log_lines"],
-                logs or "(no output)",
-            )
+        if runtime is None:
+            state = "state: %s, health: %s" % (container.state, container.health or "unknown")
+            last_check = ""
+        else:
+            state = runtime.describe()
+            last_check = runtime.last_check
+        return "service %s is %s (%s)%s; last %d log lines:\n%s" % (
+            container.service,
+            why,
+            state,
+            "; last health check: %s" % last_check if last_check else "",
+            self.params["log_lines"],
+            logs or "(no output)",
         )
 
-    @staticmethod
-    def _ready(container):
-        if container.health:
-            return container.health == "healthy"
-        return container.running
+    def wait_ready(self, targets, containers, acted):
+        """Wait until every target is up; fail at once on a restarting, exited, dead or unhealthy container.
 
-    @staticmethod
-    def _failed(container):
-        return container.health == "unhealthy" or container.state in ("exited", "dead")
-
-    def wait_healthy(self, targets, containers):
+        Up means `healthy` with a healthcheck (its first result is waited for) and, without one,
+        running and not restarting; a container this run created, recreated, started or restarted
+        must also keep running unchanged for STABLE_SECONDS, so a crash loop is not taken for a start.
+        """
         deadline = time.monotonic() + self.params["wait_timeout"]
+        may_exit = run_to_completion(self.raw_config)
+        first_seen = {}
         while True:
             mine = [c for c in containers if c.service in targets]
             missing = [name for name in targets if not any(c.service == name for c in mine)]
-            failed = [c for c in mine if self._failed(c)]
+            runtimes = self.read_runtime(mine)
+            now = time.monotonic()
+            failed, waiting = [], []
+            for container in mine:
+                runtime = runtimes.get(container.id)
+                if runtime is None:
+                    waiting.append((container, None, "gone"))
+                    continue
+                seen, since = first_seen.setdefault(container.id, (runtime, now))
+                stable = container.service not in acted or (
+                    runtime.started_at == seen.started_at and now - since >= STABLE_SECONDS
+                )
+                verdict, why = assess(runtime, first_seen=seen, stable=stable, may_exit=container.service in may_exit)
+                if verdict == "failed":
+                    failed.append((container, runtime, why))
+                    continue
+                if runtime.started_at != seen.started_at:
+                    first_seen[container.id] = (runtime, now)
+                if verdict == "waiting":
+                    waiting.append((container, runtime, why))
             if failed:
-                raise ComposeError("\n".join(self.diagnose(c) for c in failed))
-            waiting = [c for c in mine if not self._ready(c)]
+                raise ComposeError("\n".join(self.diagnose(*entry) for entry in failed))
             if not waiting and not missing:
                 return containers
             if time.monotonic() >= deadline:
                 details = ["service %s has no container" % name for name in missing]
-                details += [self.diagnose(c) for c in waiting]
+                details += [self.diagnose(*entry) for entry in waiting]
                 raise ComposeError(
-                    "timed out after %ss waiting for services to be healthy:\n%s"
+                    "timed out after %ss waiting for services to be up:\n%s"
                     % (self.params["wait_timeout"], "\n".join(details))
                 )
             time.sleep(POLL_SECONDS)
             containers = self.read_containers()
+
+    def failed_containers(self, targets, containers):
+        """(container, runtime, why) of the targets that are restarting, exited, dead or unhealthy now."""
+        mine = [c for c in containers if c.service in targets]
+        runtimes = self.read_runtime(mine)
+        may_exit = run_to_completion(self.raw_config)
+        result = []
+        for container in mine:
+            runtime = runtimes.get(container.id)
+            if runtime is None:
+                continue
+            verdict, why = assess(runtime, may_exit=container.service in may_exit)
+            if verdict == "failed":
+                result.append((container, runtime, why))
+        return result
+
+    # Checking ----------------------------------------------------------------------------
+
+    def check_ports(self, plan, containers):
+        """Fail, before anything is stopped, when a host port the plan needs is held by another process."""
+        docker_host = os.environ.get("DOCKER_HOST", "")
+        if docker_host and not docker_host.startswith("unix://"):
+            # The engine is elsewhere: its ports cannot be probed from here.
+            return
+        for service, address, number in port_claims(plan, self.raw_config, containers):
+            if port_in_use(address, number):
+                raise ComposeError(
+                    "port %s wanted by service %s is in use by another process; nothing was stopped or changed. "
+                    "Free the port, or publish the service on another one"
+                    % (_endpoint(address, number), service)
+                )
+
+    def check_hashes(self, hashes, before, after, plan):
+        """After `up`: warn where a container's config hash label is not the hash this module computed.
+
+        There Compose's own `up` plan decided (the module never forces a recreate for it); an
+        action for a service whose container `up` left as it was is dropped from the result.
+        """
+        before_ids = {(c.service, c.id, c.running) for c in before}
+        untouched = set()
+        for name in plan.services_for(*UP_ACTIONS):
+            mine = [c for c in after if c.service == name]
+            if mine and all((c.service, c.id, c.running) in before_ids for c in mine):
+                untouched.add(name)
+            expected = hashes.get(name)
+            labels = sorted({c.config_hash for c in mine if c.config_hash})
+            if expected and labels and labels != [expected] and self.params["recreate"] != "never":
+                self.module.warn(
+                    "compose_profile: service %s: the configuration hash this module computes (%s) differs from "
+                    "the one Compose %s wrote on its container (%s), so Compose's own `up` plan decided whether to "
+                    "recreate it (%s). Check mode and the planned actions may show a change for this service that "
+                    "Compose does not make; please report it with the service's definition."
+                    % (
+                        name,
+                        expected[:12],
+                        format_version(self.version),
+                        ", ".join(label[:12] for label in labels),
+                        "it did not" if name in untouched else "it did",
+                    )
+                )
+        return untouched
 
     # Main --------------------------------------------------------------------------------
 
@@ -440,6 +542,9 @@ class ComposeProfile:
             recreate=p["recreate"],
             remove_orphans=p["remove_orphans"],
         )
+        if bringing_up:
+            # Before anything is stopped or recreated, in check mode too.
+            self.check_ports(plan, containers)
         before = running_images(containers)
         result = {
             "changed": bool(plan.actions),
@@ -454,16 +559,21 @@ class ComposeProfile:
             failures = self.execute(plan) if plan.actions else []
             after_containers = self.read_containers() if plan.actions else containers
             result["changed"] = self._changed(containers, after_containers, plan)
+            if bringing_up and plan.actions:
+                untouched = self.check_hashes(hashes, containers, after_containers, plan)
+                result["actions"] = [
+                    a.as_dict() for a in plan.actions if not (a.action in UP_ACTIONS and a.service in untouched)
+                ]
             # A failure after something changed still reports what changed.
             partial = {"changed": result["changed"], "actions": result["actions"]}
             if failures:
-                failed = [c for c in after_containers if c.service in targets and self._failed(c)]
-                details = [self.diagnose(c) for c in failed]
+                details = [self.diagnose(*entry) for entry in self.failed_containers(targets, after_containers)]
                 details += ["`%s` failed: %s" % (f.command, f.error) for f in failures]
                 raise ComposeError("\n".join(details), partial)
             if p["wait"] and bringing_up:
+                acted = set(plan.services_for(*UP_ACTIONS, "restart"))
                 try:
-                    after_containers = self.wait_healthy(targets, after_containers)
+                    after_containers = self.wait_ready(targets, after_containers, acted)
                 except ComposeError as exc:
                     raise ComposeError(str(exc), partial) from None
             after = running_images(after_containers)
