@@ -5,7 +5,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SCENARIO ?=
 
-.PHONY: test setup venv engine images lint sanity unit integration molecule build bench demo demo-destroy clean
+.PHONY: test setup venv engine images lint sanity unit integration molecule build docs bench demo demo-destroy clean
 
 test:                 ## everything CI runs: setup, lint, sanity, unit, integration, molecule, build
 	@bash scripts/run-tests.sh
@@ -21,11 +21,12 @@ engine:
 images: engine
 	@bash scripts/build-test-images.sh
 
-lint: venv            ## ansible-lint (production), yamllint, ruff, argument_specs vs defaults
+lint: venv            ## ansible-lint (production), yamllint, ruff, argument_specs vs defaults, docs/plugins up to date
 	yamllint -s .
 	ruff check .
 	ansible-lint --profile production
 	python scripts/check_argument_specs.py
+	@bash scripts/module-docs.sh --check
 
 sanity: venv          ## ansible-test sanity on a copy laid out as ansible_collections/aistack/selfhosted
 	@bash scripts/sanity.sh
@@ -41,6 +42,9 @@ molecule: venv engine images      ## all Molecule scenarios, or one with SCENARI
 
 build: venv           ## build the collection tarball and check it installs and resolves by FQCN
 	@bash scripts/build-collection.sh
+
+docs: venv            ## render docs/plugins/ (module and filter reference) from the plugins' documentation
+	@bash scripts/module-docs.sh
 
 bench: venv engine images   ## benchmarks (not part of `make test`)
 	@bash scripts/bench.sh
