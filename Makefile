@@ -4,6 +4,7 @@ VENV ?= $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SCENARIO ?=
+BENCH ?=
 
 .PHONY: test setup venv engine images lint sanity unit integration molecule build docs bench demo demo-destroy clean
 
@@ -46,8 +47,8 @@ build: venv           ## build the collection tarball and check it installs and 
 docs: venv            ## render docs/plugins/ (module and filter reference) from the plugins' documentation
 	@bash scripts/module-docs.sh
 
-bench: venv engine images   ## benchmarks (not part of `make test`)
-	@bash scripts/bench.sh
+bench: venv engine images   ## benchmarks (not part of `make test`); BENCH=converge for one
+	@bash scripts/bench.sh $(BENCH)
 
 demo: venv engine images   ## a disposable local inference host (site.yml -l inference), then its URL and login
 	@bash scripts/demo.sh
