@@ -1,8 +1,13 @@
 """compose_profile against the real Docker engine and Compose v2 (targets/compose_profile)."""
 
+import pathlib
+import socket
 import subprocess
+import sys
 
 import pytest
+
+TARGETS = pathlib.Path(__file__).resolve().parents[1] / "targets"
 
 pytestmark = pytest.mark.docker
 
@@ -30,3 +35,45 @@ def test_failures_say_what_went_wrong(compose_project, run_target):
 def test_design_layout_with_includes_secrets_and_env_files_is_idempotent(compose_project, run_target):
     project_dir, name = compose_project
     run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "layout"})
+
+
+def test_dollar_escape_converges(compose_project, run_target):
+    project_dir, name = compose_project
+    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "dollar"})
+
+
+def test_wait_fails_on_crash_loop_and_waits_for_first_health_result(compose_project, run_target):
+    project_dir, name = compose_project
+    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "wait"})
+
+
+def test_port_held_by_another_process_fails_before_anything_is_stopped(compose_project, run_target):
+    project_dir, name = compose_project
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        busy_port = listener.getsockname()[1]
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            own_port = probe.getsockname()[1]
+        run_target("compose_profile", {
+            "project_src": project_dir, "project_name": name, "compose_suite": "ports",
+            "busy_port": busy_port, "own_port": own_port,
+        })
+
+
+def test_hash_differing_from_compose_label_defers_to_compose_and_warns(compose_project, ansible_env):
+    project_dir, name = compose_project
+    cmd = [
+        str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+        str(TARGETS / "compose_profile" / "main.yml"),
+        "-e", f"project_src={project_dir}", "-e", f"project_name={name}", "-e", "compose_suite=hash_mismatch",
+    ]
+    proc = subprocess.run(cmd, env=ansible_env(), capture_output=True, text=True, timeout=600, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    flat = " ".join(output.split())
+    assert "service web: the configuration hash this module computes" in flat, output
+    assert "it did not" in flat, output
+    # Only the run through the stand-in warns.
+    assert flat.count("[WARNING]") == 1, output
