@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SCENARIO ?=
 BENCH ?=
 
-.PHONY: test setup venv engine images lint sanity unit integration molecule build docs bench demo demo-destroy clean
+.PHONY: test setup venv engine images compose-plugins lint sanity unit integration molecule build docs bench demo demo-destroy clean
 
 test:                 ## everything CI runs: setup, lint, sanity, unit, integration, molecule, build
 	@bash scripts/run-tests.sh
@@ -22,6 +22,9 @@ engine:
 images: engine
 	@bash scripts/build-test-images.sh
 
+compose-plugins:      ## the extra Compose releases the compose tests also run against (sid's 2.40.3), into .cache/compose
+	@bash scripts/setup-compose-plugins.sh
+
 lint: venv            ## ansible-lint (production), yamllint, ruff, argument_specs vs defaults, docs/plugins up to date
 	yamllint -s .
 	ruff check .
@@ -35,7 +38,7 @@ sanity: venv          ## ansible-test sanity on a copy laid out as ansible_colle
 unit: venv            ## pytest for modules, module_utils, filters
 	pytest tests/unit
 
-integration: venv engine images   ## modules against real servers
+integration: venv engine images compose-plugins   ## modules against real servers (compose tests on each Compose release)
 	pytest tests/integration
 
 molecule: venv engine images      ## all Molecule scenarios, or one with SCENARIO=name
