@@ -5,7 +5,9 @@ import pathlib
 import pytest
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli import ComposeError, parse_version
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_plan import (
+    Plan,
     compute_plan,
+    port_claims,
     predicted_running,
     running_images,
 )
@@ -163,3 +165,39 @@ def test_diff_shows_running_services_and_image_ids_before_and_after(project):
     )
     after = predicted_running(project.services, project.containers, plan, project.images)
     assert after == {"trainer": image, "vectors": image, "web": image}
+
+
+
+PORTS_RAW = {"services": {
+    "open-webui": {"image": IMAGE, "ports": [{"host_ip": "127.0.0.1", "target": 8080, "published": "3000"}]},
+    "ollama": {"image": IMAGE, "ports": [{"host_ip": "127.0.0.1", "target": 11434, "published": "11434"},
+                                          {"target": 9000, "published": "9000", "protocol": "udp"}]},
+    "qdrant": {"image": IMAGE, "ports": [{"host_ip": "127.0.0.1", "target": 6333, "published": "6333"}]},
+}}
+
+
+def container(service, *, running=True, published=()):
+    return Container(service[:4], service, service, state="running" if running else "exited", health="",
+                     image=IMAGE, config_hash="h", image_id="sha256:x", published=published)
+
+
+def test_port_claims_leave_out_the_ports_the_service_itself_holds():
+    plan = Plan(sorted(PORTS_RAW["services"]))
+    plan.add("open-webui", "recreate", "configuration changed")
+    plan.add("ollama", "start", "container is exited")
+    containers = [
+        # open-webui holds its port: its recreate releases it.
+        container("open-webui", published=[("127.0.0.1", 3000, "tcp")]),
+        # ollama is stopped: it holds nothing; its UDP port is not probed.
+        container("ollama", running=False),
+        # qdrant is up to date: not part of the plan.
+        container("qdrant"),
+    ]
+    assert port_claims(plan, PORTS_RAW, containers) == [("ollama", "127.0.0.1", 11434)]
+
+
+def test_port_held_by_another_service_is_claimed():
+    plan = Plan(["open-webui"])
+    plan.add("open-webui", "create", "no container")
+    containers = [container("qdrant", published=[("127.0.0.1", 3000, "tcp")])]
+    assert port_claims(plan, PORTS_RAW, containers) == [("open-webui", "127.0.0.1", 3000)]

@@ -11,14 +11,19 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_cli im
     parse_version,
 )
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import (
+    assess,
     defined_profiles,
     expected_hashes,
     load_config,
     parse_hash_lines,
     parse_image_ids,
+    parse_inspect,
     parse_labels,
     parse_ps,
+    published_ports,
+    run_to_completion,
     service_hash,
+    unescape_config,
 )
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "compose"
@@ -143,3 +148,102 @@ def test_image_ids_by_reference_and_absent_images_are_none(release):
 def test_image_without_tag_means_latest():
     text = json.dumps([{"Id": "sha256:1", "RepoTags": ["busybox:latest"], "RepoDigests": []}])
     assert parse_image_ids(text, ["busybox"]) == {"busybox": "sha256:1"}
+
+
+DOLLAR_LABEL = "177269d8ee35a75f264ec0e7b9b5b7cf88b2326de131a1b861c78545cf81aa57"
+
+
+@pytest.mark.parametrize("version", [(2, 26, 1), (2, 40, 3)])
+def test_dollar_escape_is_turned_back_before_hashing(version):
+    # `config` prints `$(echo hi)` as `$$(echo hi)`; `up` hashes the model with the single `$`.
+    text = (FIXTURES / "dollar" / "config.json").read_text()
+    assert '$$(echo hi)' in text
+    _name, raw, _services = load_config(text)
+    assert raw["services"]["a"]["command"][2].startswith('export X="$(echo hi)"; echo $X;')
+    assert raw["services"]["a"]["environment"] == {"E": "a$b"}
+    assert service_hash(raw["services"]["a"], version) == DOLLAR_LABEL
+
+
+def test_unescape_is_the_exact_inverse_of_doubling():
+    for model in ["$", "$$", "a$b$$c", "$$$", "no dollar"]:
+        assert unescape_config(model.replace("$", "$$")) == model
+
+
+def test_published_ports_long_form():
+    raw = {"ports": [
+        {"host_ip": "127.0.0.1", "target": 8080, "published": "3000", "protocol": "tcp", "mode": "ingress"},
+        {"target": 8000, "published": "9000-9001", "protocol": "tcp"},
+        {"host_ip": "127.0.0.1", "target": 8000, "protocol": "tcp"},
+        {"host_ip": "::1", "target": 53, "published": "5353", "protocol": "udp"},
+    ]}
+    assert published_ports(raw) == [
+        ("127.0.0.1", 3000, "tcp"), ("0.0.0.0", 9000, "tcp"), ("0.0.0.0", 9001, "tcp"), ("::1", 5353, "udp"),
+    ]
+    assert published_ports({}) == []
+
+
+def test_ps_publishers_are_read():
+    publishers = [
+        {"URL": "127.0.0.1", "TargetPort": 8000, "PublishedPort": 3000, "Protocol": "tcp"},
+        {"URL": "", "TargetPort": 9000, "PublishedPort": 0, "Protocol": "tcp"},
+    ]
+    line = json.dumps({"ID": "abc", "Service": "web", "State": "running", "Labels": "", "Publishers": publishers})
+    assert parse_ps(line)[0].published == (("127.0.0.1", 3000, "tcp"),)
+
+
+def inspect_entry(status, *, restarting=False, exit_code=0, restarts=0, test=("CMD", "true"), health=None):
+    state = {"Status": status, "Restarting": restarting, "ExitCode": exit_code, "StartedAt": "2026-12-02T10:00:00Z"}
+    if health is not None:
+        state["Health"] = {"Status": health, "Log": [{"Output": "probe said no\n"}]}
+    config = {"Healthcheck": {"Test": list(test)}} if test is not None else {}
+    return {"Id": "f" * 64, "RestartCount": restarts, "State": state, "Config": config}
+
+
+def runtime_of(**kwargs):
+    return parse_inspect(json.dumps([inspect_entry(**kwargs)]))["f" * 12]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "verdict"),
+    [
+        ({"status": "running", "health": "healthy"}, ("ready", None)),
+        ({"status": "running", "health": "starting"}, ("waiting", "health: starting")),
+        # A healthcheck without a result yet is not healthy.
+        ({"status": "running"}, ("waiting", "health: no result yet")),
+        ({"status": "running", "health": "unhealthy"}, ("failed", "unhealthy")),
+        ({"status": "running", "test": ("NONE",)}, ("ready", None)),
+        ({"status": "running", "test": None}, ("ready", None)),
+        ({"status": "restarting", "restarting": True, "exit_code": 1, "test": None}, ("failed", "restarting")),
+        ({"status": "exited", "exit_code": 1}, ("failed", "exited")),
+        ({"status": "exited", "exit_code": 0}, ("failed", "exited")),
+        ({"status": "dead"}, ("failed", "dead")),
+        ({"status": "created", "test": None}, ("waiting", "created")),
+    ],
+)
+def test_assess(kwargs, verdict):
+    assert assess(runtime_of(**kwargs)) == verdict
+
+
+def test_assess_stability_restarts_and_run_to_completion():
+    plain = runtime_of(status="running", test=None)
+    assert assess(plain, stable=False) == ("waiting", "running, not yet stable")
+    crashed_since = runtime_of(status="running", test=None, restarts=2)
+    assert assess(crashed_since, first_seen=plain) == ("failed", "restarting")
+    done = runtime_of(status="exited", exit_code=0)
+    assert assess(done, may_exit=True) == ("ready", None)
+    assert assess(runtime_of(status="exited", exit_code=3), may_exit=True) == ("failed", "exited")
+
+
+def test_runtime_describe_names_state_exit_code_restarts_and_health():
+    crash = runtime_of(status="restarting", restarting=True, exit_code=1, restarts=3, test=None)
+    assert crash.describe() == "state: restarting, exit code 1, restarted 3 times, health: no healthcheck"
+    sick = runtime_of(status="running", health="unhealthy")
+    assert sick.describe() == "state: running, health: unhealthy"
+    assert sick.last_check == "probe said no"
+
+
+def test_run_to_completion():
+    raw = {"services": {"app": {"depends_on": {"init": {"condition": "service_completed_successfully"},
+                                               "db": {"condition": "service_healthy"}}},
+                        "init": {}, "db": {}}}
+    assert run_to_completion(raw) == {"init"}
