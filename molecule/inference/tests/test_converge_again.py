@@ -33,12 +33,24 @@ def changed_tasks(output):
     return re.findall(r"TASK \[([^\]]+)\][^\n]*\n(?:(?!TASK \[).*\n)*?changed: ", output)
 
 
-def test_verbose_converge_changes_nothing_and_prints_no_secret(host):
+APPLY = "TASK [aistack.selfhosted._compose : Bring the host's services up"
+
+
+def container_id(host, service):
+    return host.check_output(f"docker inspect --format '{{{{.Id}}}}' aistack-{service}-1")
+
+
+def live_project(host):
+    return host.check_output("cat /opt/aistack/compose.yml /opt/aistack/.env /opt/aistack/services/*/*.yml | sha256sum")
+
+
+def test_verbose_converge_changes_nothing_applies_once_and_prints_no_secret(host):
     rc, output = converge("-v")
     assert rc == 0, output[-3000:]
     assert "[WARNING]" not in output, output[-3000:]
     assert changed_count(output) == 0, changed_tasks(output)
-    for name in ("qdrant_api_key", "webui_secret_key", "webui_admin_password"):
+    assert output.count(APPLY) == 1, "the project must be applied once per converge"
+    for name in ("qdrant/api_key", "open-webui/secret_key", "open-webui/admin_password"):
         value = host.file(f"/etc/aistack/secrets/{name}").content_string.strip()
         assert value not in output, f"{name} appears in the output"
 
@@ -65,7 +77,60 @@ def test_a_run_limited_to_the_run_tags_changes_nothing(host):
     rc, output = converge("--tags", "qdrant_run,ollama_run,open_webui_run")
     assert rc == 0, output[-3000:]
     assert changed_count(output) == 0, (changed_tasks(output), output[-2000:])
-    assert "Bring Open WebUI up and wait until it is healthy" in output
+    assert output.count(APPLY) == 1
+
+
+def test_check_mode_on_the_converged_host_changes_nothing(host):
+    rc, output = converge("--check")
+    assert rc == 0, output[-3000:]
+    assert changed_count(output) == 0, (changed_tasks(output), output[-2000:])
+
+
+def test_a_service_taken_out_of_the_inventory_is_removed_and_its_data_kept(host):
+    rc, output = converge("-e", '{"inference_services": ["qdrant", "ollama"]}')
+    assert rc == 0, output[-3000:]
+    assert host.run("docker inspect aistack-open-webui-1").rc != 0
+    assert not host.file("/opt/aistack/services/open-webui").exists
+    assert "open-webui" not in host.file("/opt/aistack/compose.yml").content_string
+    assert host.file("/srv/aistack/data/open-webui/webui.db").is_file
+    running = host.check_output("cd /opt/aistack && docker compose ps --services --status running").split()
+    assert sorted(running) == ["ollama", "qdrant"]
+    rc, output = converge()
+    assert rc == 0, output[-3000:]
+    assert host.file("/opt/aistack/services/open-webui/compose.yml").is_file
+
+
+def test_a_bad_port_leaves_the_live_project_untouched(host):
+    before, webui = live_project(host), container_id(host, "open-webui")
+    rc, output = converge("-e", '{"open_webui_port": 70000}')
+    assert rc != 0
+    assert "the live project in /opt/aistack was not changed" in output, output[-3000:]
+    assert (live_project(host), container_id(host, "open-webui")) == (before, webui)
+    rc, output = converge()
+    assert rc == 0, output[-3000:]
+
+
+def test_a_port_clash_fails_before_the_running_service_is_removed(host):
+    webui = container_id(host, "open-webui")
+    host.run_expect([0], "(timeout 300 python3 -m http.server 3999 --bind 127.0.0.1 >/dev/null 2>&1 &) ; sleep 1")
+    try:
+        rc, output = converge("-e", '{"open_webui_port": 3999}')
+        assert rc != 0
+        assert re.search(r"port 127\.0\.0\.1:3999 .*in use", output), output[-3000:]
+        assert container_id(host, "open-webui") == webui
+        assert host.check_output("docker inspect --format '{{.State.Status}}' aistack-open-webui-1") == "running"
+    finally:
+        host.run("pkill -f 'http.server 3999'")
+    rc, output = converge()
+    assert rc == 0, output[-3000:]
+
+
+def test_a_crash_looping_service_fails_the_converge_with_its_log(host):
+    rc, output = converge("-e", '{"ollama_environment": {"OLLAMA_MODELS": "/proc/aistack-models"}}')
+    assert rc != 0
+    assert "ollama" in output and "/proc/aistack-models" in output, output[-3000:]
+    rc, output = converge()
+    assert rc == 0, output[-3000:]
 
 
 def test_a_wrong_qdrant_key_fails_at_the_functional_check(host):
@@ -73,17 +138,20 @@ def test_a_wrong_qdrant_key_fails_at_the_functional_check(host):
     assert rc != 0
     assert re.search(r"Qdrant at http://qdrant:6333 refuses Open WebUI's API key \(HTTP 401\)", output), output[-3000:]
     # Open WebUI's own key file only: the local Qdrant keeps its key.
-    assert "not-the-key" not in host.file("/etc/aistack/secrets/qdrant_api_key").content_string
+    assert "not-the-key" not in host.file("/etc/aistack/secrets/qdrant/api_key").content_string
+    assert "not-the-key" not in host.file("/etc/aistack/secrets/qdrant/config.yaml").content_string
     rc, output = converge()
     assert rc == 0, output[-3000:]
-    assert not host.file("/etc/aistack/secrets/webui_qdrant_api_key").exists
+    assert not host.file("/etc/aistack/secrets/open-webui/qdrant_api_key").exists
 
 
-def test_ollama_stopped_fails_at_the_functional_check(host):
-    host.check_output("docker stop aistack-ollama-1")
+def test_ollama_unreachable_fails_at_the_functional_check(host):
+    # Running but cut off from the project's network: the apply sees nothing to do.
+    host.check_output("docker network disconnect aistack aistack-ollama-1")
     rc, output = converge("--tags", "open_webui_run")
     assert rc != 0
     assert re.search(r"Open WebUI cannot reach the Ollama at http://ollama:11434", output), output[-3000:]
     assert changed_count(output) == 0, (changed_tasks(output), output[-2000:])
+    host.check_output("docker rm -f aistack-ollama-1")
     rc, output = converge()
     assert rc == 0, output[-3000:]

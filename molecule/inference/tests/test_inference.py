@@ -8,7 +8,8 @@ import pytest
 testinfra_hosts = ["ansible://inference"]
 
 SERVICES = {"qdrant": 6333, "ollama": 11434, "open-webui": 3000}
-SECRETS = ("qdrant_api_key", "qdrant.yaml", "webui_secret_key", "webui_admin_password")
+PUBLISHED = {"ollama": 11434, "open-webui": 3000}
+SECRETS = ("qdrant/api_key", "qdrant/config.yaml", "open-webui/secret_key", "open-webui/admin_password")
 
 
 def inspect(host, service):
@@ -24,12 +25,30 @@ def secret(host, name):
     return host.file(f"/etc/aistack/secrets/{name}").content_string.strip()
 
 
-@pytest.mark.parametrize(("service", "port"), SERVICES.items())
-def test_service_healthy_and_published_on_loopback_only(host, service, port):
+def qdrant_url(host):
+    """Qdrant publishes nothing: the host reaches it on the project's internal network."""
+    return f"http://{inspect(host, 'qdrant')['NetworkSettings']['Networks']['aistack_internal']['IPAddress']}:6333"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_healthy_and_published_on_loopback_only(host, service):
     info = inspect(host, service)
     assert info["State"]["Health"]["Status"] == "healthy"
     bindings = [b for ports in info["HostConfig"]["PortBindings"].values() for b in ports]
-    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+    expected = [{"HostIp": "127.0.0.1", "HostPort": str(PUBLISHED[service])}] if service in PUBLISHED else []
+    assert bindings == expected
+
+
+def test_qdrant_is_on_the_internal_network_only_and_open_webui_on_both(host):
+    assert set(inspect(host, "qdrant")["NetworkSettings"]["Networks"]) == {"aistack_internal"}
+    assert set(inspect(host, "open-webui")["NetworkSettings"]["Networks"]) == {"aistack", "aistack_internal"}
+    assert set(inspect(host, "ollama")["NetworkSettings"]["Networks"]) == {"aistack"}
+
+
+def test_compose_by_hand_in_the_project_directory_sees_the_running_services(host):
+    listed = host.check_output("cd /opt/aistack && docker compose ps --services --status running").split()
+    assert sorted(listed) == ["ollama", "open-webui", "qdrant"]
+    assert "COMPOSE_PROFILES=ai,data" in host.file("/opt/aistack/.env").content_string
 
 
 def test_project_is_one_compose_project_that_validates(host):
@@ -51,7 +70,7 @@ def test_state_lives_under_the_documented_host_paths(host):
     expected = {
         "qdrant": ("/qdrant/storage", "/srv/aistack/data/qdrant/storage"),
         "ollama": ("/root/.ollama", "/srv/aistack/models/ollama"),
-        "open-webui": ("/app/backend/data", "/srv/aistack/models/open-webui"),
+        "open-webui": ("/app/backend/data", "/srv/aistack/data/open-webui"),
     }
     for service, (inside, outside) in expected.items():
         mounts = {m["Destination"]: m["Source"] for m in inspect(host, service)["Mounts"]}
@@ -64,7 +83,7 @@ def test_secret_files_are_private_and_absent_from_every_environment(host):
     for name in SECRETS:
         file = host.file(f"/etc/aistack/secrets/{name}")
         assert (file.mode, file.user) == (0o600, "root"), name
-        if name != "qdrant.yaml":
+        if name != "qdrant/config.yaml":
             values.append(secret(host, name))
     for service in SERVICES:
         environment = "\n".join(inspect(host, service)["Config"]["Env"])
@@ -123,8 +142,8 @@ def test_open_webui_session_from_before_the_upgrade_is_still_valid(host):
 def test_open_webui_calls_no_openai_and_keeps_its_data_private(host):
     environment = inspect(host, "open-webui")["Config"]["Env"]
     assert "ENABLE_OPENAI_API=False" in environment
-    assert host.file("/srv/aistack/models/open-webui").mode == 0o700
-    database = host.file("/srv/aistack/models/open-webui/webui.db")
+    assert host.file("/srv/aistack/data/open-webui").mode == 0o700
+    database = host.file("/srv/aistack/data/open-webui/webui.db")
     assert (database.mode, database.user) == (0o600, "root")
 
 
@@ -136,12 +155,12 @@ def test_open_webui_process_holds_no_admin_password(host):
 
 
 def test_qdrant_refuses_a_request_without_key(host):
-    assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:6333/collections") == "401"
+    assert host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' {qdrant_url(host)}/collections") == "401"
 
 
 def test_qdrant_collection_and_point_survived(host):
-    key = secret(host, "qdrant_api_key")
-    point = get_json(host, "http://127.0.0.1:6333/collections/documents/points/1", f"api-key: {key}")
+    key = secret(host, "qdrant/api_key")
+    point = get_json(host, f"{qdrant_url(host)}/collections/documents/points/1", f"api-key: {key}")
     assert point["result"]["payload"] == {"text": "survives"}
 
 
