@@ -154,7 +154,7 @@ def main():
             "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}],
         }]))
         pings, ups = [], []
-        for _ in range(FLOOR_ROUNDS):
+        for _round in range(FLOOR_ROUNDS):
             pings.append(timed(["ansible-playbook", "-i", str(inv), str(ping_play)], env=ansible_env(workdir))[0])
             ups.append(timed(["docker", "exec", HOST, "docker", "compose", "--project-directory", PROJECT,
                               "up", "-d", "--wait"])[0])
