@@ -17,6 +17,17 @@ description:
     by the same configuration hash and image ID Compose compares. It calls C(docker compose up) only for those
     services, so an up-to-date project costs a few read-only CLI calls, run side by side, and reports
     C(changed=false).
+  - The configuration hash is computed from the model Compose holds, so C(config)'s C($$) escape (a
+    C($$(cat /run/secrets/x)) in an entrypoint or command) is turned back into C($) first.
+  - After C(up), each container's C(com.docker.compose.config-hash) label is compared with the hash this module
+    computed. Where they differ, the module never forces a recreate; plain C(up) lets Compose's own plan decide,
+    an action C(up) did not carry out is left out of RV(actions), and a warning names the service (check mode
+    keeps showing a change for it; please report it).
+  - Before anything is stopped or recreated, and in check mode too, every fixed host port (C(host_ip:published),
+    TCP) of a service the plan creates, recreates or starts must be free or held by that service's own running
+    container (its recreate releases it). The module tries to bind it, and a port another process holds fails
+    the module with nothing stopped or changed. The probe runs where the module runs, so it is skipped when
+    E(DOCKER_HOST) names a remote engine.
   - Check mode computes the same plan and changes nothing; it does not use C(up --dry-run), whose output is
     text meant for people.
   - Services without a profile are always on in Compose; this module touches them only as dependencies of
@@ -29,7 +40,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Returns the plan in RV(actions) and changes nothing.
+    details: Returns the plan in RV(actions) and changes nothing; a host port clash fails as without check mode.
   diff_mode:
     support: full
     details: Shows the running services and their images before and after.
@@ -86,9 +97,15 @@ options:
     default: false
   wait:
     description:
-      - After V(present) or V(restarted), wait until the services are running and, where they have a
-        healthcheck, healthy. On failure the error names the service, its health status, its last health check
-        output and the last lines of its log.
+      - After V(present) or V(restarted), wait until the services are up. A service with a healthcheck (its own or
+        its image's) is up only when V(healthy), and its first result is waited for. One without a healthcheck is up
+        when running and not restarting and, when this run created, recreated, started or restarted it, still
+        running unchanged two seconds later.
+      - Fails at once when a container is V(restarting) (a crash loop under a C(restart) policy), V(exited),
+        V(dead) or V(unhealthy), or was restarted by Docker during the wait. A service that another waits on with the
+        C(depends_on) condition V(service_completed_successfully) may exit with code 0.
+      - On failure the error names the service, its state, exit code, restart count and health, its last health
+        check output and the last O(log_lines) lines of its log.
     type: bool
     default: true
   wait_timeout:
@@ -102,9 +119,12 @@ options:
     type: int
     default: 20
 notes:
-  - Compose 2.26 (Debian 13) and Compose 5.x are supported; the differences between releases
-    (how C(config --hash) treats C(env_file), which fields the configuration hash leaves out) are gated on
-    the version C(docker compose version --format json) reports.
+  - Compose 2.26 (Debian 13) and later releases are supported, 2.26.1 and 2.40.3 (Debian sid) tested against a
+    Docker 20.10 engine; the differences between releases (how C(config --hash) treats C(env_file), which fields
+    the configuration hash leaves out) are gated on the version C(docker compose version --format json) reports.
+  - To run another Compose release than the installed plugin, set E(DOCKER_CONFIG) in the task's C(environment) to
+    a directory whose C(cli-plugins/docker-compose) is that release. The module runs the plugin the docker CLI
+    would run, and the docker CLI looks there first (see O(docker_cli)).
 seealso:
   - module: community.docker.docker_compose_v2
 """
@@ -134,6 +154,13 @@ EXAMPLES = r"""
     services: [open-webui]
     state: restarted
 
+- name: Use a Compose release other than the installed plugin (a directory with cli-plugins/docker-compose)
+  aistack.selfhosted.compose_profile:
+    project_src: /opt/aistack
+    profiles: [ai]
+  environment:
+    DOCKER_CONFIG: /opt/compose-2.40.3
+
 - name: What would change? (check mode returns the plan)
   aistack.selfhosted.compose_profile:
     project_src: /opt/aistack
@@ -144,7 +171,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 actions:
-  description: What was done, or in check mode what would be done, one entry per service.
+  description:
+    - What was done, or in check mode what would be done, one entry per service.
+    - A create, recreate or start that C(up) did not carry out, because Compose's own plan found the container
+      up to date (see the configuration hash check above), is left out.
   returned: always
   type: list
   elements: dict
@@ -176,7 +206,9 @@ services:
       type: str
       sample: running
     health:
-      description: Health status (V(starting), V(healthy), V(unhealthy)), or null without healthcheck or container.
+      description:
+        - Health status as C(docker compose ps) reports it (V(starting), V(healthy), V(unhealthy)), or null without
+          healthcheck or container.
       type: str
       sample: healthy
     image:
