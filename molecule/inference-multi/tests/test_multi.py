@@ -1,4 +1,5 @@
-"""Two inference hosts: each Open WebUI lists and reaches both Ollama servers."""
+"""Two inference hosts: each Open WebUI lists and reaches both Ollama servers over the private
+addresses, a native Ollama included, while nothing listens on every address."""
 
 import json
 
@@ -6,19 +7,47 @@ testinfra_hosts = ["ansible://inference"]
 WEBUI = "http://127.0.0.1:3000"
 
 
-def test_open_webui_balances_over_both_ollama_servers(host):
-    environment = json.loads(host.check_output("docker inspect aistack-open-webui-1"))[0]["Config"]["Env"]
-    urls = next(item for item in environment if item.startswith("OLLAMA_BASE_URLS=")).split("=", 1)[1].split(";")
-    assert len(urls) == 2
-    assert "http://ollama:11434" in urls
-    other = next(url for url in urls if url != "http://ollama:11434")
-    assert other.startswith("http://") and other.endswith(":11434")
+def environment(host):
+    return json.loads(host.check_output("docker inspect aistack-open-webui-1"))[0]["Config"]["Env"]
 
-    # Through Open WebUI itself, as its admin: each server answers, the other with its models.
+
+def webui_auth(host):
     body = json.dumps({"email": "admin@localhost", "password": "molecule-admin-password"})
     signin = f"curl -fsS {WEBUI}/api/v1/auths/signin -H 'Content-Type: application/json' -d '{body}'"
-    auth = f"Authorization: Bearer {json.loads(host.check_output(signin))['token']}"
+    return f"Authorization: Bearer {json.loads(host.check_output(signin))['token']}"
+
+
+def test_open_webui_balances_over_both_ollama_servers(host):
+    urls = next(item for item in environment(host) if item.startswith("OLLAMA_BASE_URLS=")).split("=", 1)[1].split(";")
+    assert len(urls) == 2
+    address = host.check_output("hostname -I").split()[0]
+    other = urls[1]
+    assert other.startswith("http://") and other.endswith(":11434") and address not in other
+    # Through Open WebUI itself, as its admin: each server answers, the other with its models.
+    auth = webui_auth(host)
     for index in range(len(urls)):
         assert json.loads(host.check_output(f"curl -fsS -H '{auth}' {WEBUI}/ollama/api/version/{index}"))["version"]
-    tags = json.loads(host.check_output(f"curl -fsS -H '{auth}' {WEBUI}/ollama/api/tags/{urls.index(other)}"))
+    tags = json.loads(host.check_output(f"curl -fsS -H '{auth}' {WEBUI}/ollama/api/tags/1"))
     assert "qwen2.5:0.5b" in [model["name"] for model in tags["models"]]
+
+
+def test_nothing_listens_on_every_address(host):
+    listeners = host.check_output("ss -Hltn").splitlines()
+    wildcard = [line for line in listeners if line.split()[3].rsplit(":", 1)[0] in ("0.0.0.0", "*", "[::]")]
+    assert wildcard == []
+    address = host.check_output("hostname -I").split()[0]
+    assert any(line.split()[3] == f"{address}:11434" for line in listeners), listeners
+
+
+def test_a_chat_through_open_webui_reaches_this_host_s_ollama(host):
+    """On inference-2 that Ollama is native (systemd), on inference-1 a compose service."""
+    native = host.run("systemctl is-active ollama").stdout.strip() == "active"
+    own = next(item for item in environment(host) if item.startswith("OLLAMA_BASE_URLS=")).split("=", 1)[1].split(";")[0]
+    assert own == ("http://" + host.check_output("hostname -I").split()[0] + ":11434" if native else "http://ollama:11434")
+    chat = json.dumps({"model": "qwen2.5:0.5b", "stream": False,
+                       "messages": [{"role": "user", "content": "Say hello"}]})
+    answer = json.loads(host.check_output(
+        f"curl -fsS -H '{webui_auth(host)}' -H 'Content-Type: application/json' "
+        f"{WEBUI}/ollama/api/chat/0 -d '{chat}'"
+    ))
+    assert answer["message"]["content"]
