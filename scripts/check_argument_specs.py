@@ -70,13 +70,13 @@ def interface_drifts(role: pathlib.Path, roles: list[pathlib.Path]) -> list[str]
             problems.append(f"{role.name}: uses {name}, which _compose does not declare")
         elif name not in options:
             problems.append(f"{role.name}: uses {name} but its argument_specs do not document it")
-        elif (options[name].get("type"), options[name].get("default")) != (shared[name].get("type"), shared[name].get("default")):
+        elif any(options[name].get(key) != shared[name].get(key) for key in ("type", "default")):
             problems.append(f"{role.name}: {name} is documented with another type or default than _compose's")
     for other in roles:
         if other == role:
             continue
-        prefix = "_" + other.name.lstrip("_") + "_"
-        for name in sorted(set(re.findall(r"(?<![A-Za-z0-9_])_{1,2}" + re.escape(prefix.lstrip("_")) + r"[a-z_]+", text))):
+        private = re.compile(r"(?<![A-Za-z0-9_])_{1,2}" + re.escape(other.name.lstrip("_")) + r"_[a-z_]+")
+        for name in sorted(set(private.findall(text))):
             if name not in entry_options:
                 problems.append(f"{role.name}: reads {name}, a private name of role {other.name}")
     return problems

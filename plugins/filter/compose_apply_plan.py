@@ -58,7 +58,9 @@ def compose_apply_plan(declared, live=None, stack="", addresses=None):
     _check_clashes(included)
     return {
         "services": included,
-        "declarations": {name: {k: v for k, v in service.items() if k != "publish"} for name, service in included.items()},
+        "declarations": {
+            name: {key: value for key, value in service.items() if key != "publish"} for name, service in included.items()
+        },
         "removed": sorted(set(live) - set(included)),
         "profiles": sorted({service["profile"] for service in included.values()}),
         "secrets_read": sorted({path for service in included.values() for path in service.get("secrets_read", [])}),

@@ -603,7 +603,8 @@ class ComposeProfile:
                 details += ["`%s` failed: %s" % (f.command, f.error) for f in failures]
                 raise ComposeError("\n".join(details), partial)
             if p["wait"] and bringing_up:
-                acted = set(plan.services_for(*UP_ACTIONS, "restart"))
+                # What up and restart carried out: those must show they stay up.
+                acted = {a["service"] for a in result["actions"] if a["action"] in UP_ACTIONS + ("restart",)}
                 try:
                     after_containers = self.wait_ready(targets, after_containers, acted)
                 except ComposeError as exc:

@@ -17,8 +17,12 @@ def webui_auth(host):
     return f"Authorization: Bearer {json.loads(host.check_output(signin))['token']}"
 
 
+def ollama_urls(host):
+    return next(item for item in environment(host) if item.startswith("OLLAMA_BASE_URLS=")).split("=", 1)[1].split(";")
+
+
 def test_open_webui_balances_over_both_ollama_servers(host):
-    urls = next(item for item in environment(host) if item.startswith("OLLAMA_BASE_URLS=")).split("=", 1)[1].split(";")
+    urls = ollama_urls(host)
     assert len(urls) == 2
     address = host.check_output("hostname -I").split()[0]
     other = urls[1]
@@ -42,7 +46,7 @@ def test_nothing_listens_on_every_address(host):
 def test_a_chat_through_open_webui_reaches_this_host_s_ollama(host):
     """On inference-2 that Ollama is native (systemd), on inference-1 a compose service."""
     native = host.run("systemctl is-active ollama").stdout.strip() == "active"
-    own = next(item for item in environment(host) if item.startswith("OLLAMA_BASE_URLS=")).split("=", 1)[1].split(";")[0]
+    own = ollama_urls(host)[0]
     assert own == ("http://" + host.check_output("hostname -I").split()[0] + ":11434" if native else "http://ollama:11434")
     chat = json.dumps({"model": "qwen2.5:0.5b", "stream": False,
                        "messages": [{"role": "user", "content": "Say hello"}]})

@@ -7,7 +7,7 @@ from ansible_collections.aistack.selfhosted.plugins.filter.compose_apply_plan im
 ADDRESSES = {"loopback": "127.0.0.1", "private": "10.0.0.5", "public": "0.0.0.0"}
 
 
-def service(name, profile="ai", stack="inference", ports=(), fragment=True, secrets_read=()):
+def service(name, profile="ai", stack="inference", *, ports=(), fragment=True, secrets_read=()):
     return {"name": name, "profile": profile, "stack": stack, "fragment": fragment,
             "ports": list(ports), "secrets_read": list(secrets_read)}
 
@@ -19,7 +19,8 @@ def port(host, container, exposure):
 def test_declared_services_are_included_with_their_profiles_and_ports():
     plan = compose_apply_plan(
         {"ollama": service("ollama", ports=[port(11434, 11434, "private")]),
-         "qdrant": service("qdrant", "data", ports=[port(6333, 6333, "internal")], secrets_read=["qdrant/config.yaml"])},
+         "qdrant": service("qdrant", "data", ports=[port(6333, 6333, "internal")],
+                           secrets_read=["qdrant/config.yaml"])},
         addresses=ADDRESSES,
     )
     assert list(plan["services"]) == ["ollama", "qdrant"]
