@@ -59,7 +59,7 @@ def compose_apply_plan(declared, live=None, stack="", addresses=None):
     return {
         "services": included,
         "declarations": {
-            name: {key: value for key, value in service.items() if key != "publish"} for name, service in included.items()
+            name: {key: value for key, value in svc.items() if key != "publish"} for name, svc in included.items()
         },
         "removed": sorted(set(live) - set(included)),
         "profiles": sorted({service["profile"] for service in included.values()}),
