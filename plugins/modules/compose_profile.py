@@ -475,6 +475,11 @@ class ComposeProfile:
             if failed:
                 raise ComposeError("\n".join(self.diagnose(*entry) for entry in failed))
             if not waiting and not missing:
+                # `ps` was read before `inspect`: report what inspect saw last.
+                for container in mine:
+                    runtime = runtimes.get(container.id)
+                    if runtime is not None:
+                        container.state, container.health = runtime.status, runtime.health
                 return containers
             if time.monotonic() >= deadline:
                 details = ["service %s has no container" % name for name in missing]

@@ -167,11 +167,12 @@ def test_diff_shows_running_services_and_image_ids_before_and_after(project):
     assert after == {"trainer": image, "vectors": image, "web": image}
 
 
-
 PORTS_RAW = {"services": {
     "open-webui": {"image": IMAGE, "ports": [{"host_ip": "127.0.0.1", "target": 8080, "published": "3000"}]},
-    "ollama": {"image": IMAGE, "ports": [{"host_ip": "127.0.0.1", "target": 11434, "published": "11434"},
-                                          {"target": 9000, "published": "9000", "protocol": "udp"}]},
+    "ollama": {"image": IMAGE, "ports": [
+        {"host_ip": "127.0.0.1", "target": 11434, "published": "11434"},
+        {"target": 9000, "published": "9000", "protocol": "udp"},
+    ]},
     "qdrant": {"image": IMAGE, "ports": [{"host_ip": "127.0.0.1", "target": 6333, "published": "6333"}]},
 }}
 
