@@ -17,6 +17,12 @@ def webui_auth(host):
     return f"Authorization: Bearer {json.loads(host.check_output(signin))['token']}"
 
 
+def private_address(host):
+    """The address of the default route, as aistack_private_address defaults to it."""
+    route = host.check_output("ip -4 -o route get 192.0.2.1").split()
+    return route[route.index("src") + 1]
+
+
 def ollama_urls(host):
     return next(item for item in environment(host) if item.startswith("OLLAMA_BASE_URLS=")).split("=", 1)[1].split(";")
 
@@ -24,7 +30,7 @@ def ollama_urls(host):
 def test_open_webui_balances_over_both_ollama_servers(host):
     urls = ollama_urls(host)
     assert len(urls) == 2
-    address = host.check_output("hostname -I").split()[0]
+    address = private_address(host)
     other = urls[1]
     assert other.startswith("http://") and other.endswith(":11434") and address not in other
     # Through Open WebUI itself, as its admin: each server answers, the other with its models.
@@ -39,7 +45,7 @@ def test_nothing_listens_on_every_address(host):
     listeners = host.check_output("ss -Hltn").splitlines()
     wildcard = [line for line in listeners if line.split()[3].rsplit(":", 1)[0] in ("0.0.0.0", "*", "[::]")]
     assert wildcard == []
-    address = host.check_output("hostname -I").split()[0]
+    address = private_address(host)
     assert any(line.split()[3] == f"{address}:11434" for line in listeners), listeners
 
 
@@ -47,7 +53,7 @@ def test_a_chat_through_open_webui_reaches_this_host_s_ollama(host):
     """On inference-2 that Ollama is native (systemd), on inference-1 a compose service."""
     native = host.run("systemctl is-active ollama").stdout.strip() == "active"
     own = ollama_urls(host)[0]
-    assert own == ("http://" + host.check_output("hostname -I").split()[0] + ":11434" if native else "http://ollama:11434")
+    assert own == ("http://" + private_address(host) + ":11434" if native else "http://ollama:11434")
     chat = json.dumps({"model": "qwen2.5:0.5b", "stream": False,
                        "messages": [{"role": "user", "content": "Say hello"}]})
     answer = json.loads(host.check_output(

@@ -31,7 +31,8 @@ def test_no_port_is_published_and_only_the_internal_network_is_joined(host):
 
 def test_qdrant_has_no_route_out(host):
     """A listener on the host's own address answers the host, and not Qdrant's container."""
-    address = host.check_output("hostname -I").split()[0]
+    route = host.check_output("ip -4 -o route get 192.0.2.1").split()
+    address = route[route.index("src") + 1]
     host.run_expect([0], f"(timeout 20 python3 -m http.server 8765 --bind {address} >/dev/null 2>&1 &) ; sleep 1")
     assert host.run(f"curl -s -m 3 -o /dev/null http://{address}:8765/").rc == 0
     probe = host.run(
