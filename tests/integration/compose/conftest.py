@@ -1,7 +1,8 @@
 """Fixtures for compose_profile: a fresh project directory and name, always torn down, once per Compose release.
 
 The compose tests run once for every Compose plugin binary found: the one the docker CLI
-runs (`default`) and every `.cache/compose/<version>/docker-compose`, or exactly the ones
+runs (`default`) and every `<cache>/compose/<version>/docker-compose` (<cache>: scripts/lib.sh's CACHE_DIR,
+~/.cache/aistack, which .cache links to), or exactly the ones
 AISTACK_COMPOSE_PLUGINS lists (space-separated paths; `default` for the CLI's own). Without
 AISTACK_COMPOSE_PLUGINS, scripts/setup-compose-plugins.sh runs first and installs the releases
 it pins (Debian sid's 2.40.3) when they are missing, so `make integration`, `make test` and a
@@ -25,6 +26,11 @@ import pytest
 TEST_IMAGE = "aistack-test/tiny-web:test"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT = "default"
+# Where scripts/lib.sh puts what the scripts install (CACHE_DIR); .cache in the checkout links there.
+CACHE_DIR = Path(
+    os.environ.get("AISTACK_CACHE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aistack"
+)
 
 
 def _shared_helpers():
@@ -56,7 +62,7 @@ def compose_plugins():
     if listed:
         return listed
     _install_pinned_releases()
-    return [DEFAULT] + [str(p) for p in sorted((REPO_ROOT / ".cache" / "compose").glob("*/docker-compose"))]
+    return [DEFAULT] + [str(p) for p in sorted((CACHE_DIR / "compose").glob("*/docker-compose"))]
 
 
 def plugin_version(plugin):
