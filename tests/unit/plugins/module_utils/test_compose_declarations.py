@@ -1,8 +1,19 @@
-"""compose_apply_plan: which services the host's project runs, which it removes, how ports publish."""
+"""The project from the declarations: which services it runs, which it removes, how ports publish."""
+
+import json
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from ansible_collections.aistack.selfhosted.plugins.filter.compose_apply_plan import compose_apply_plan
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_declarations import (
+    DeclarationError,
+    env_file,
+    plan,
+    recorded,
+    root_file,
+    secrets_digest,
+    service_settings,
+)
+
+compose_apply_plan = plan
 
 ADDRESSES = {"loopback": "127.0.0.1", "private": "10.0.0.5", "public": "0.0.0.0"}
 
@@ -17,31 +28,31 @@ def port(host, container, exposure):
 
 
 def test_declared_services_are_included_with_their_profiles_and_ports():
-    plan = compose_apply_plan(
+    result = compose_apply_plan(
         {"ollama": service("ollama", ports=[port(11434, 11434, "private")]),
          "qdrant": service("qdrant", "data", ports=[port(6333, 6333, "internal")],
                            secrets_read=["qdrant/config.yaml"])},
         addresses=ADDRESSES,
     )
-    assert list(plan["services"]) == ["ollama", "qdrant"]
-    assert plan["services"]["ollama"]["publish"] == [("10.0.0.5", 11434, 11434)]
-    assert plan["services"]["qdrant"]["publish"] == []
-    assert plan["profiles"] == ["ai", "data"]
-    assert plan["secrets_read"] == ["qdrant/config.yaml"]
-    assert "publish" not in plan["declarations"]["ollama"]
+    assert list(result["services"]) == ["ollama", "qdrant"]
+    assert result["services"]["ollama"]["publish"] == [["10.0.0.5", 11434, 11434]]
+    assert result["services"]["qdrant"]["publish"] == []
+    assert result["profiles"] == ["ai", "data"]
+    assert result["secrets_read"] == ["qdrant/config.yaml"]
+    assert "publish" not in recorded(result["services"])["ollama"]
 
 
 def test_a_service_of_the_same_stack_no_longer_declared_is_removed():
     live = {"open-webui": service("open-webui"), "ollama": service("ollama")}
-    plan = compose_apply_plan({"ollama": service("ollama")}, live=live, stack="inference", addresses=ADDRESSES)
-    assert list(plan["services"]) == ["ollama"]
-    assert plan["removed"] == ["open-webui"]
+    result = compose_apply_plan({"ollama": service("ollama")}, live=live, stack="inference", addresses=ADDRESSES)
+    assert list(result["services"]) == ["ollama"]
+    assert result["removed"] == ["open-webui"]
 
 
 def test_services_of_other_stacks_and_a_role_used_alone_keep_what_runs():
     live = {"node-exporter": service("node-exporter", "obs", stack="monitoring"), "qdrant": service("qdrant", "data")}
-    plan = compose_apply_plan({"ollama": service("ollama")}, live=live, stack="inference", addresses=ADDRESSES)
-    assert list(plan["services"]) == ["node-exporter", "ollama"]
+    result = compose_apply_plan({"ollama": service("ollama")}, live=live, stack="inference", addresses=ADDRESSES)
+    assert list(result["services"]) == ["node-exporter", "ollama"]
     alone = compose_apply_plan({"ollama": service("ollama", stack="")}, live=live, stack="", addresses=ADDRESSES)
     assert list(alone["services"]) == ["node-exporter", "ollama", "qdrant"]
     assert alone["removed"] == []
@@ -49,30 +60,57 @@ def test_services_of_other_stacks_and_a_role_used_alone_keep_what_runs():
 
 def test_a_service_declared_without_fragment_leaves_the_project():
     live = {"ollama": service("ollama")}
-    plan = compose_apply_plan({"ollama": service("ollama", fragment=False)}, live=live, stack="", addresses=ADDRESSES)
-    assert plan["services"] == {}
-    assert plan["removed"] == ["ollama"]
+    result = compose_apply_plan({"ollama": service("ollama", fragment=False)}, live=live, stack="", addresses=ADDRESSES)
+    assert result["services"] == {}
+    assert result["removed"] == ["ollama"]
 
 
 def test_two_services_on_one_host_port_fail_before_anything_changes():
     declared = {"a": service("a", ports=[port(3000, 8080, "loopback")]),
                 "b": service("b", ports=[port(3000, 80, "public")])}
-    with pytest.raises(AnsibleFilterError, match="both publish port 3000"):
+    with pytest.raises(DeclarationError, match="both publish port 3000"):
         compose_apply_plan(declared, addresses=ADDRESSES)
 
 
 def test_the_same_port_on_two_distinct_addresses_is_fine():
     declared = {"a": service("a", ports=[port(3000, 8080, "loopback")]),
                 "b": service("b", ports=[port(3000, 80, "private")])}
-    assert compose_apply_plan(declared, addresses=ADDRESSES)["services"]["b"]["publish"] == [("10.0.0.5", 3000, 80)]
+    assert compose_apply_plan(declared, addresses=ADDRESSES)["services"]["b"]["publish"] == [["10.0.0.5", 3000, 80]]
 
 
 def test_a_private_port_without_private_address_fails_saying_what_to_set():
     declared = {"a": service("a", ports=[port(3000, 8080, "private")])}
-    with pytest.raises(AnsibleFilterError, match="set aistack_private_address"):
+    with pytest.raises(DeclarationError, match="set aistack_private_address"):
         compose_apply_plan(declared, addresses={**ADDRESSES, "private": ""})
 
 
 def test_an_unknown_exposure_is_refused():
-    with pytest.raises(AnsibleFilterError, match="not one of internal, loopback, private, public"):
+    with pytest.raises(DeclarationError, match="not one of internal, loopback, private, public"):
         compose_apply_plan({"a": service("a", ports=[port(1, 1, "world")])}, addresses=ADDRESSES)
+
+
+def test_the_root_file_includes_each_fragment_with_its_settings_and_no_static_address():
+    text = root_file("aistack", "aistack", ["ollama", "qdrant"])
+    assert "  - path: [services/ollama/compose.yml, services/ollama/aistack.yml]" in text
+    assert "internal: true" in text
+    assert "ipv4_address" not in text and "subnet" not in text
+    assert "include: []" in root_file("aistack", "aistack", [])
+
+
+def test_env_names_the_profiles_and_no_secret():
+    text = env_file("aistack", ["ai", "data"], "/etc/aistack/secrets")
+    assert "COMPOSE_PROFILES=ai,data\n" in text and "COMPOSE_PROJECT_NAME=aistack\n" in text
+
+
+def test_service_settings_publish_ports_and_a_digest_that_follows_the_secrets():
+    one = json.loads(service_settings("ollama", [["127.0.0.1", 11434, 11434]], "d1").split("\n", 2)[2])
+    assert one["services"]["ollama"]["ports"] == ["127.0.0.1:11434:11434"]
+    assert one["services"]["ollama"]["labels"] == {"org.aistack.secrets-digest": "d1"}
+    assert secrets_digest("salt", ["a", "b"]) == secrets_digest("salt", ["a", "b"])
+    assert secrets_digest("salt", ["a", "b"]) != secrets_digest("salt", ["a", "c"])
+    assert secrets_digest("salt", ["a"]) != secrets_digest("other", ["a"])
+
+
+def test_recorded_declarations_leave_out_the_fragment_text():
+    services = {"a": dict(service("a"), compose="services: {}", publish=[])}
+    assert "compose" not in recorded(services)["a"] and recorded(services)["a"]["profile"] == "ai"

@@ -1,0 +1,131 @@
+# Copyright: aistack.selfhosted contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The host's compose project built from the services' declarations (DESIGN: declare, then apply once).
+
+Pure functions: which services the project runs and which it removes, how their ports publish, and
+the text of the files the apply writes. The compose_project module does the file work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+EXPOSURES = ("internal", "loopback", "private", "public")
+# Keys of a declaration that are not recorded in services.json (the fragment's own text).
+NOT_RECORDED = ("compose", "publish")
+
+
+class DeclarationError(ValueError):
+    """A declaration the project cannot be built from; the message says what to change."""
+
+
+def _published(name, port, addresses):
+    exposure = port.get("exposure", "loopback")
+    if exposure not in EXPOSURES:
+        raise DeclarationError(
+            f"service {name}, port {port.get('name', port.get('container'))}: exposure {exposure!r} is not one of "
+            f"{', '.join(EXPOSURES)}"
+        )
+    if exposure == "internal":
+        return None
+    address = addresses.get(exposure) or ""
+    if not address:
+        raise DeclarationError(
+            f"service {name} publishes port {port['host']} to the private address, but this host has none: "
+            "set aistack_private_address (the address the other hosts of the inventory reach it at)"
+        )
+    return [address, int(port["host"]), int(port["container"])]
+
+
+def _check_clashes(services):
+    taken = {}
+    for name, service in services.items():
+        for address, host_port, _container_port in service["publish"]:
+            for other_address, other in taken.get(host_port, []):
+                if "0.0.0.0" in (address, other_address) or address == other_address:
+                    raise DeclarationError(
+                        f"services {other} and {name} both publish port {host_port} "
+                        f"({other_address} and {address}): give one of them another port"
+                    )
+            taken.setdefault(host_port, []).append((address, name))
+
+
+def plan(declared, live=None, stack="", addresses=None):
+    """Services the root file includes (with `publish`), services it removes, profiles, secrets read."""
+    declared = declared or {}
+    live = live or {}
+    addresses = addresses or {}
+    kept = {
+        name: service for name, service in live.items()
+        if name not in declared and not (stack and service.get("stack") == stack)
+    }
+    run = {name: service for name, service in declared.items() if service.get("fragment", True)}
+    included = {}
+    for name, service in sorted({**kept, **run}.items()):
+        published = [_published(name, port, addresses) for port in service.get("ports", [])]
+        included[name] = dict(service, publish=[p for p in published if p])
+    _check_clashes(included)
+    return {
+        "services": included,
+        "removed": sorted(set(live) - set(included)),
+        "profiles": sorted({service["profile"] for service in included.values()}),
+        "secrets_read": sorted({path for service in included.values() for path in service.get("secrets_read", [])}),
+    }
+
+
+def recorded(services):
+    """The declarations as services.json keeps them: what the next apply, backups and monitoring read."""
+    return {name: {k: v for k, v in service.items() if k not in NOT_RECORDED} for name, service in services.items()}
+
+
+def secrets_digest(salt, checksums):
+    """A salted digest of the secrets a service reads: a label that changes when one of them does."""
+    return hashlib.sha256((salt + "," + ",".join(checksums)).encode()).hexdigest()
+
+
+def service_settings(name, publish, digest):
+    """services/<name>/aistack.yml: the published ports and the secrets digest (JSON is YAML)."""
+    body = {"services": {name: {
+        "ports": [":".join(str(part) for part in port) for port in publish],
+        "labels": {"org.aistack.secrets-digest": digest},
+    }}}
+    return (
+        "# Managed by Ansible (aistack.selfhosted): the published ports (each port's exposure) and a digest\n"
+        "# of the secrets this service reads, so a changed secret recreates this service and no other.\n"
+        + json.dumps(body, indent=2, sort_keys=True) + "\n"
+    )
+
+
+def root_file(project_name, network_name, service_names):
+    lines = [
+        "# Managed by Ansible (aistack.selfhosted). The host's compose project: one fragment per declared",
+        "# service, each gated by a profile (ai, data, obs, train); .env names the profiles this host runs",
+        "# (COMPOSE_PROFILES), so `docker compose ps|up -d|down` works by hand here. The declarations are in",
+        "# services.json. Validate with: docker compose config -q",
+        f"name: {project_name}",
+        "",
+        "include:" if service_names else "include: []",
+    ]
+    lines += [f"  - path: [services/{n}/compose.yml, services/{n}/aistack.yml]" for n in service_names]
+    lines += [
+        "",
+        "networks:",
+        "  default:",
+        f"    name: {network_name}",
+        "  # Data services only: no route outside, and nothing published from it.",
+        "  internal:",
+        f"    name: {project_name}_internal",
+        "    internal: true",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def env_file(project_name, profiles, secrets_dir):
+    return (
+        "# Managed by Ansible (aistack.selfhosted). Non-secret settings only: secrets are files in "
+        f"{secrets_dir}.\n"
+        f"COMPOSE_PROJECT_NAME={project_name}\n"
+        f"COMPOSE_PROFILES={','.join(profiles)}\n"
+    )

@@ -1,0 +1,286 @@
+#!/usr/bin/python
+# Copyright: aistack.selfhosted contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: compose_project
+short_description: Write the host's compose project from the services' declarations, validated first
+version_added: 0.2.0
+description:
+  - The file half of the collection's one apply per host (the C(_compose) role runs it, then
+    M(aistack.selfhosted.compose_profile) once).
+  - Services declared in this run with a fragment are included; the services the live project records in
+    C(services.json) are kept unless they were declared under O(stack) and no longer are, or are now declared
+    without a fragment (a service that runs outside the project). What is not kept is removed from the files
+    (its containers are removed by the following C(compose_profile) call with C(remove_orphans); its data stays).
+  - Writes the whole candidate project (root C(compose.yml), C(.env) with C(COMPOSE_PROFILES), C(services.json),
+    each service's fragment and its C(aistack.yml) with the published ports and a salted digest of the secrets
+    it reads) into C(.candidate/) of O(project_src), has C(docker compose config) accept it, and only then
+    replaces the live files that differ. A project Compose rejects leaves the live one untouched.
+  - Fails before writing anything live when two services publish the same host port or a private port has no
+    address.
+author:
+  - aistack.selfhosted maintainers (@aistack)
+extends_documentation_fragment:
+  - aistack.selfhosted.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The candidate is written to a temporary directory and validated there; nothing else is written.
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+  idempotent:
+    support: full
+options:
+  project_src:
+    description: Directory of the live project.
+    type: path
+    required: true
+  project_name:
+    description: Compose project name.
+    type: str
+    required: true
+  network_name:
+    description: Name of the project's default network.
+    type: str
+    required: true
+  secrets_dir:
+    description:
+      - Directory of the secret files; O(declared) names them relative to it (C(secrets_read)).
+      - Holds C(digest_salt), generated once, which salts the secrets digests.
+    type: path
+    required: true
+  declared:
+    description:
+      - The declarations of this run by service name (the C(aistack_declared_services) fact). Each has C(name),
+        C(profile), C(stack), C(fragment) (whether it runs in the project), C(compose) (the fragment's text),
+        C(ports) (each with C(host), C(container), C(exposure)), C(secrets_read), and whatever else it declares
+        (recorded as given).
+    type: dict
+    required: true
+  stack:
+    description: The stack whose undeclared services are removed; empty removes nothing.
+    type: str
+    default: ""
+  addresses:
+    description: Bind address of each exposure (C(loopback), C(private), C(public)).
+    type: dict
+    required: true
+  docker_cli:
+    description: The Docker CLI to validate the candidate with.
+    type: path
+    default: docker
+seealso:
+  - module: aistack.selfhosted.compose_profile
+"""
+
+EXAMPLES = r"""
+- name: Write the host's project from the declarations
+  aistack.selfhosted.compose_project:
+    project_src: /opt/aistack
+    project_name: aistack
+    network_name: aistack
+    secrets_dir: /etc/aistack/secrets
+    declared: "{{ aistack_declared_services }}"
+    stack: inference
+    addresses: {loopback: 127.0.0.1, private: "{{ ansible_facts.default_ipv4.address }}", public: 0.0.0.0}
+  register: project
+
+- name: Bring it up in one call
+  aistack.selfhosted.compose_profile:
+    project_src: /opt/aistack
+    profiles: "{{ project.profiles }}"
+    remove_orphans: true
+"""
+
+RETURN = r"""
+services:
+  description: The services the project includes.
+  returned: always
+  type: list
+  elements: str
+  sample: [ollama, open-webui, qdrant]
+removed:
+  description: The services removed from the project.
+  returned: always
+  type: list
+  elements: str
+profiles:
+  description: The profiles of the included services (what C(.env) names in C(COMPOSE_PROFILES)).
+  returned: always
+  type: list
+  elements: str
+  sample: [ai, data]
+files:
+  description: The live files written (or, in check mode, that would be), relative to O(project_src).
+  returned: always
+  type: list
+  elements: str
+validated:
+  description:
+    - Whether C(docker compose config) accepted the candidate (false only where it could not run, in check mode).
+  returned: always
+  type: bool
+"""
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import string
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_declarations import (
+    DeclarationError,
+    env_file,
+    plan,
+    recorded,
+    root_file,
+    secrets_digest,
+    service_settings,
+)
+
+SALT = "digest_salt"
+
+
+def read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def checksum(path):
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def write(path, content, mode):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".aistack-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    os.chmod(temp, mode)
+    os.replace(temp, path)
+
+
+def salt(module, secrets_dir):
+    """The salt of the digests, generated once (not in check mode)."""
+    path = os.path.join(secrets_dir, SALT)
+    value = read(path)
+    if value is not None:
+        return value, False
+    if module.check_mode:
+        return "", True
+    write(path, "".join(secrets.choice(string.ascii_letters + string.digits) for position in range(40)), 0o600)
+    return read(path), True
+
+
+def project_files(module, params, project):
+    """Every file of the project, relative path -> text."""
+    live_dir, declared = params["project_src"], params["declared"]
+    salt_value, salt_changed = salt(module, params["secrets_dir"])
+    files = {
+        "compose.yml": root_file(params["project_name"], params["network_name"], list(project["services"])),
+        ".env": env_file(params["project_name"], project["profiles"], params["secrets_dir"]),
+        "services.json": json.dumps(recorded(project["services"]), indent=2, sort_keys=True) + "\n",
+    }
+    for name, service in project["services"].items():
+        fragment = declared[name].get("compose") if name in declared else read(
+            os.path.join(live_dir, "services", name, "compose.yml"))
+        if not fragment:
+            module.fail_json(msg=f"service {name} has no compose fragment (neither declared in this run nor in "
+                                 f"{live_dir}/services/{name}); nothing was changed")
+        checksums = [checksum(os.path.join(params["secrets_dir"], path)) for path in service.get("secrets_read", [])]
+        files[f"services/{name}/compose.yml"] = fragment
+        files[f"services/{name}/aistack.yml"] = service_settings(name, service["publish"],
+                                                                 secrets_digest(salt_value, checksums))
+    return files, salt_changed
+
+
+def validate(module, params, candidate):
+    """Compose's verdict on the candidate, or None where it cannot run (check mode on a fresh host)."""
+    cli = module.get_bin_path(params["docker_cli"], required=not module.check_mode)
+    if cli is None:
+        return None
+    rc, _, err = module.run_command([cli, "compose", "--project-directory", candidate, "config", "--quiet"])
+    if rc != 0:
+        module.fail_json(
+            msg="docker compose rejects the project as declared; the live project in "
+                f"{params['project_src']} was not changed and nothing was started or stopped. Compose said: "
+                f"{err.strip()} (the candidate is in {candidate})",
+        )
+    return True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "project_src": {"type": "path", "required": True},
+            "project_name": {"type": "str", "required": True},
+            "network_name": {"type": "str", "required": True},
+            "secrets_dir": {"type": "path", "required": True},
+            "declared": {"type": "dict", "required": True},
+            "stack": {"type": "str", "default": ""},
+            "addresses": {"type": "dict", "required": True},
+            "docker_cli": {"type": "path", "default": "docker"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    live_dir = params["project_src"]
+    live = json.loads(read(os.path.join(live_dir, "services.json")) or "{}")
+    try:
+        project = plan(params["declared"], live, params["stack"], params["addresses"])
+    except DeclarationError as error:
+        module.fail_json(msg=f"{error}; nothing was changed")
+    files, salt_changed = project_files(module, params, project)
+
+    # In check mode the candidate goes to a temporary directory: nothing under the project changes.
+    candidate = os.path.join(live_dir, ".candidate")
+    if module.check_mode:
+        candidate = tempfile.mkdtemp(prefix="aistack-candidate-")
+    shutil.rmtree(candidate, ignore_errors=True)
+    for path, content in files.items():
+        write(os.path.join(candidate, path), content, 0o644)
+    try:
+        validated = validate(module, params, candidate)
+    finally:
+        if module.check_mode:
+            shutil.rmtree(candidate, ignore_errors=True)
+
+    changed_files, diffs = [], []
+    for path, content in files.items():
+        before = read(os.path.join(live_dir, path))
+        if before == content:
+            continue
+        changed_files.append(path)
+        diffs.append({"before_header": path, "after_header": path, "before": before or "", "after": content})
+        if not module.check_mode:
+            write(os.path.join(live_dir, path), content, 0o644)
+    for name in project["removed"]:
+        if not module.check_mode:
+            shutil.rmtree(os.path.join(live_dir, "services", name), ignore_errors=True)
+    module.exit_json(
+        changed=bool(changed_files or project["removed"] or salt_changed),
+        services=list(project["services"]),
+        removed=project["removed"],
+        profiles=project["profiles"],
+        files=changed_files,
+        validated=bool(validated),
+        diff=diffs,
+    )
+
+
+if __name__ == "__main__":
+    main()
