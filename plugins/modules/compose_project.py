@@ -213,7 +213,7 @@ def validate(module, params, candidate):
     cli = module.get_bin_path(params["docker_cli"], required=not module.check_mode)
     if cli is None:
         return None
-    rc, _, err = module.run_command([cli, "compose", "--project-directory", candidate, "config", "--quiet"])
+    rc, _out, err = module.run_command([cli, "compose", "--project-directory", candidate, "config", "--quiet"])
     if rc != 0:
         module.fail_json(
             msg="docker compose rejects the project as declared; the live project in "

@@ -5,7 +5,6 @@ import json
 testinfra_hosts = ["ansible://test_hosts"]
 
 
-
 def api_key(host):
     return host.file("/etc/aistack/secrets/qdrant/api_key").content_string.strip()
 
