@@ -17,7 +17,6 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
-
 from ansible_collections.aistack.selfhosted.plugins.module_utils._input_checks import (
     Problem,
     SpecError,
@@ -28,6 +27,12 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._input_checks i
     validate_checks,
 )
 
+try:  # ansible-core 2.19+: only trusted strings are templates (inventory and playbook values are)
+    from ansible.template import trust_as_template
+except ImportError:  # earlier releases template every string
+    def trust_as_template(value):
+        return value
+
 display = Display()
 
 # The collection's roles, relative to this file: <collection>/plugins/action/check_inputs.py.
@@ -36,6 +41,17 @@ COLLECTION = "aistack.selfhosted."
 # The project settings every service role shares are declared (and checked) by the internal _compose role.
 SHARED_ROLE = "_compose"
 SHARED_PREFIX = "aistack_"
+
+
+def trusted(value):
+    """A default from argument_specs.yml, trusted as the role's own defaults/main.yml would be."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: trusted(item) for key, item in value.items()}
+    return value
 
 
 def load_yaml(path):
@@ -139,7 +155,7 @@ class ActionModule(ActionBase):
 
         errors, seen = [], set()
         for problem in problems:
-            line = mask(str(problem), secret_values)
+            line = str(problem)  # the checks never show a secret; ansible-core's messages were masked above
             if line in seen:
                 continue
             seen.add(line)
@@ -162,7 +178,7 @@ class ActionModule(ActionBase):
         variables = dict(task_vars)
         for option, spec in specs.items():
             if option not in variables and "default" in spec:
-                variables[option] = spec["default"]
+                variables[option] = trusted(spec["default"])
         templar = self._templar.copy_with_new_env(available_variables=variables)
         given, values, warnings = [], {}, []
         for option, spec in specs.items():
@@ -170,7 +186,7 @@ class ActionModule(ActionBase):
                 given.append(option)
                 raw = task_vars[option]
             elif "default" in spec:
-                raw = spec["default"]
+                raw = trusted(spec["default"])
             else:
                 continue
             try:

@@ -394,15 +394,15 @@ def check_value(name, value, check, secret=False, context=None, suffix=""):
             problems.append(_problem("error", name, "%s does not match" % shown,
                                      check.get("pattern_help") or "the pattern %s" % check["pattern"], suffix))
     if "items" in check:
-        problems.extend(check_items(name, value, check["items"], context))
+        problems.extend(check_items(name, value, check["items"], context, suffix))
     return problems
 
 
-def check_items(name, items, check, context=None):
+def check_items(name, items, check, context=None, suffix=""):
     """Problems of a list's items: each against the item check, fields of dict items, duplicates."""
     problems = []
     if not isinstance(items, list):
-        return [_problem("error", name, "%s is not a list" % show(items), "a list")]
+        return [_problem("error", name, "%s is not a list" % show(items), "a list", suffix)]
     as_dict = check.get("as_dict")
     fields = check.get("fields") or {}
     own = {key: value for key, value in check.items() if key in CHECK_KEYS}
@@ -425,9 +425,9 @@ def check_items(name, items, check, context=None):
                         problems.append(_problem("error", field_name, "is missing", "a value (%s)" % (
                             field_check.get("format") or field_check.get("type") or "required")))
                     continue
-                problems.extend(_check_field(field_name, item[field], field_check, context))
+                problems.extend(_check_field(field_name, item[field], field_check, context, suffix))
         elif own:
-            problems.extend(check_value(where, item, own, context=context))
+            problems.extend(check_value(where, item, own, context=context, suffix=suffix))
         if unique:
             key_field = None if unique is True else unique
             if key_field is not None and not (isinstance(item, dict) and key_field in item):
@@ -458,7 +458,7 @@ _TYPES = {
 }
 
 
-def _check_field(name, value, check, context):
+def _check_field(name, value, check, context, suffix=""):
     kind = check.get("type")
     if kind:
         test, accepted = _TYPES[kind]
@@ -467,8 +467,9 @@ def _check_field(name, value, check, context):
         elif kind == "bool" and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             value = value.strip().lower() in _TRUE
         if not test(value):
-            return [_problem("error", name, "%s is not %s" % (show(value), accepted), accepted)]
-    return check_value(name, value, {key: val for key, val in check.items() if key in CHECK_KEYS}, context=context)
+            return [_problem("error", name, "%s is not %s" % (show(value), accepted), accepted, suffix)]
+    return check_value(name, value, {key: val for key, val in check.items() if key in CHECK_KEYS}, context=context,
+                       suffix=suffix)
 
 
 def _matches(values, condition):

@@ -281,6 +281,9 @@ def port_in_use(address, number):
     """True when binding address:number (TCP) fails because another socket holds it."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    # As a server binds: connections that just closed (TIME_WAIT, e.g. through the port's own
+    # docker-proxy a moment ago) do not hold the port; a listener does.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((address, number))
     except OSError as exc:

@@ -23,6 +23,20 @@ def test_port_in_use_only_when_another_socket_holds_it():
     assert not compose_profile.port_in_use("192.0.2.1", free)
 
 
+def test_connections_that_just_closed_do_not_hold_the_port():
+    """A service's port right after `compose down`: TIME_WAIT sockets only, free for Docker."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _peer = server.accept()
+        accepted.close()  # the server side closes first: its end stays in TIME_WAIT
+        client.close()
+    assert not compose_profile.port_in_use("127.0.0.1", port)
+
+
 class FakeModule:
     def __init__(self, recreate="auto"):
         self.params = {"recreate": recreate}
