@@ -244,6 +244,9 @@ def main():
         project = plan(params["declared"], live, params["stack"], params["addresses"])
     except DeclarationError as error:
         module.fail_json(msg=f"{error}; nothing was changed")
+    if not project["services"] and not live and not os.path.exists(os.path.join(live_dir, "compose.yml")):
+        # Nothing runs in a project here (a native service only, perhaps without Docker): no project to write.
+        module.exit_json(changed=False, services=[], removed=[], profiles=[], files=[], validated=False)
     files, salt_changed = project_files(module, params, project)
 
     # In check mode the candidate goes to a temporary directory: nothing under the project changes.
