@@ -95,7 +95,8 @@ class Problem:
         return "Problem(%r, %r, %r)" % (self.level, self.name, self.text)
 
     def __eq__(self, other):
-        return isinstance(other, Problem) and (self.level, self.name, self.text) == (other.level, other.name, other.text)
+        return isinstance(other, Problem) and (
+            (self.level, self.name, self.text) == (other.level, other.name, other.text))
 
     def __hash__(self):
         return hash((self.level, self.name, self.text))
@@ -126,7 +127,7 @@ def _as_int(value):
 
 
 def _empty(value):
-    return value is None or value == "" or value == [] or value == {}
+    return value is None or value in ("", [], {})
 
 
 def same(value, choice):
@@ -339,7 +340,7 @@ def _problem(level, name, problem, accepted, suffix=""):
     return Problem(level, name, "%s%s; accepted: %s" % (problem, suffix, accepted))
 
 
-def check_value(name, value, check, secret=False, context=None, suffix=""):
+def check_value(name, value, check, secret=False, context=None, suffix=""):  # noqa: PLR0917
     """Problems of one value against one check (a dict of CHECK_KEYS)."""
     problems = []
     if check.get("allow_empty") and _empty(value):
@@ -374,19 +375,20 @@ def check_value(name, value, check, secret=False, context=None, suffix=""):
         low, high = check.get("min_" + key), check.get("max_" + key)
         if low is None and high is None:
             continue
+        measure = unit
         if isinstance(value, str):
             length = size(value)
         elif isinstance(value, (list, dict)) and unit == "characters":
-            length, unit = len(value), "items"
+            length, measure = len(value), "items"
         else:
             length = size(str(value if value is not None else ""))
-        accepted = ("%s to %s %s" % (low, high, unit) if low is not None and high is not None
-                    else "%s %s or more" % (low, unit) if low is not None else "at most %s %s" % (high, unit))
+        accepted = ("%s to %s %s" % (low, high, measure) if low is not None and high is not None
+                    else "%s %s or more" % (low, measure) if low is not None else "at most %s %s" % (high, measure))
         if check.get("allow_empty"):
             accepted += ", or empty"
         if (low is not None and length < low) or (high is not None and length > high):
-            what = "%s is %d %s long" % (shown, length, unit) if not secret else "the secret is %d %s long" % (
-                length, unit)
+            what = "%s is %d %s long" % (shown, length, measure) if not secret else "the secret is %d %s long" % (
+                length, measure)
             problems.append(_problem("error", name, what, accepted, suffix))
     if "pattern" in check:
         text = value if isinstance(value, str) else show(value)
@@ -408,10 +410,9 @@ def check_items(name, items, check, context=None, suffix=""):
     own = {key: value for key, value in check.items() if key in CHECK_KEYS}
     seen = {}
     unique = check.get("unique")
-    for index, item in enumerate(items):
+    for index, given in enumerate(items):
         where = "%s[%d]" % (name, index)
-        if as_dict and isinstance(item, str):
-            item = {as_dict: item}
+        item = {as_dict: given} if as_dict and isinstance(given, str) else given
         if fields:
             if not isinstance(item, dict):
                 accepted = ("a %s or a dict with %s" % (as_dict, ", ".join(fields)) if as_dict
@@ -441,8 +442,8 @@ def check_items(name, items, check, context=None, suffix=""):
                 continue
             if identity in seen:
                 label = "%s.%s" % (where, key_field) if key_field else where
-                problems.append(_problem("error", label, "%s is listed twice (also at %s)" % (show(raw), seen[identity]),
-                                         "each %s once" % (key_field or "item")))
+                problems.append(_problem("error", label, "%s is listed twice (also at %s)" % (
+                    show(raw), seen[identity]), "each %s once" % (key_field or "item")))
             else:
                 seen[identity] = "%s[%d]" % (name, index)
     return problems
@@ -477,8 +478,8 @@ def _matches(values, condition):
     for option, wanted in condition.items():
         if option not in values:
             return False
-        wanted = wanted if isinstance(wanted, list) else [wanted]
-        if not any(same(values[option], choice) for choice in wanted):
+        choices = wanted if isinstance(wanted, list) else [wanted]
+        if not any(same(values[option], choice) for choice in choices):
             return False
     return True
 
@@ -573,7 +574,7 @@ def validate_checks(role, entry):
         raise SpecError("%s: meta/input_checks.yml has unknown keys: %s" % (role, ", ".join(bad)))
 
 
-def run_checks(option_checks, relations, values, secrets=frozenset(), context=None, skip=frozenset()):
+def run_checks(option_checks, relations, values, secrets=frozenset(), context=None, skip=frozenset()):  # noqa: PLR0917
     """All problems of the values: each option's check, relations, host port clashes.
 
     option_checks: {option: check}; values: the effective values (given or default) of the

@@ -94,9 +94,9 @@ msg:
   sample: |-
     2 input problem(s) in the variables of the roles ollama, open_webui:
     - ollama_port: 70000 is not a port; accepted: an integer from 1 to 65535
-    - open_webui_chunk_overlap: 1200 is not smaller than open_webui_chunk_size (1000); accepted: a value below open_webui_chunk_size
+    - open_webui_rag_top_k: 0 is out of range; accepted: a number of at least 1
 errors:
-  description: The problems that refuse the inputs, one line each (C(<variable>: <problem>; accepted: <what is>)).
+  description: "The problems that refuse the inputs, one line each: C(<variable>: <problem>; accepted: <what is>)."
   returned: always
   type: list
   elements: str

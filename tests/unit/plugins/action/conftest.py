@@ -10,6 +10,17 @@ from unittest import mock
 
 import pytest
 import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.template import Templar
+from ansible_collections.aistack.selfhosted.plugins.action.check_inputs import ActionModule
+
+try:  # ansible-core 2.19+: inventory strings are trusted templates
+    from ansible.template import trust_as_template
+except ImportError:
+    def trust_as_template(value):
+        return value
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 ROLES = REPO / "roles"
@@ -38,23 +49,8 @@ def roles_dir(tmp_path_factory) -> pathlib.Path:
     return dest
 
 
-_LOADER_READY = False
-
-
 def make_action(args: dict):
     """The check_inputs action plugin as the task executor builds it (a real templar, no connection)."""
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.playbook.play_context import PlayContext
-    from ansible.playbook.task import Task
-    from ansible.plugins.loader import init_plugin_loader
-    from ansible.template import Templar
-
-    global _LOADER_READY
-    if not _LOADER_READY:
-        init_plugin_loader()
-        _LOADER_READY = True
-    from ansible_collections.aistack.selfhosted.plugins.action.check_inputs import ActionModule
-
     loader = DataLoader()
     task = Task()
     task.args = args
@@ -66,10 +62,6 @@ def make_action(args: dict):
 
 def trusted(value):
     """Values as the inventory gives them: strings are templates (ansible-core 2.19 trusts them)."""
-    try:
-        from ansible.template import trust_as_template
-    except ImportError:
-        return value
     if isinstance(value, str):
         return trust_as_template(value)
     if isinstance(value, list):
