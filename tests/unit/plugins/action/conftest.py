@@ -30,7 +30,7 @@ BLOCK = re.compile(r"^### roles/([A-Za-z0-9_]+)/meta/input_checks\.yml\n\n```yam
 
 def documented_checks() -> dict[str, str]:
     """{role: the YAML text docs/input-checks.md gives for its meta/input_checks.yml}."""
-    return {role: text for role, text in BLOCK.findall(DOC.read_text())}
+    return dict(BLOCK.findall(DOC.read_text()))
 
 
 @pytest.fixture(scope="session")
