@@ -44,7 +44,7 @@ SHARED_PREFIX = "aistack_"
 
 
 def trusted(value):
-    """A default from argument_specs.yml, trusted as the role's own defaults/main.yml would be."""
+    """A value (a default from argument_specs.yml) trusted as a template, as defaults/main.yml and the inventory are."""
     if isinstance(value, str):
         return trust_as_template(value)
     if isinstance(value, list):

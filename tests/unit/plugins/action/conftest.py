@@ -14,13 +14,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 from ansible.template import Templar
-from ansible_collections.aistack.selfhosted.plugins.action.check_inputs import ActionModule
-
-try:  # ansible-core 2.19+: inventory strings are trusted templates
-    from ansible.template import trust_as_template
-except ImportError:
-    def trust_as_template(value):
-        return value
+from ansible_collections.aistack.selfhosted.plugins.action.check_inputs import ActionModule, trusted
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 ROLES = REPO / "roles"
@@ -58,17 +52,6 @@ def make_action(args: dict):
     connection._shell.tmpdir = "/nonexistent"
     return ActionModule(task=task, connection=connection, play_context=PlayContext(), loader=loader,
                         templar=Templar(loader=loader), shared_loader_obj=None)
-
-
-def trusted(value):
-    """Values as the inventory gives them: strings are templates (ansible-core 2.19 trusts them)."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, list):
-        return [trusted(item) for item in value]
-    if isinstance(value, dict):
-        return {key: trusted(item) for key, item in value.items()}
-    return value
 
 
 @pytest.fixture
