@@ -27,24 +27,13 @@ def test_profiles_on_change_add_off_subset_stop_restart(compose_project, run_tar
     assert len(project_containers(name)) == 3
 
 
-def test_failures_say_what_went_wrong(compose_project, run_target):
+# Suites whose target asserts everything itself: failures say what went wrong; the design
+# layout (includes, secrets, env files) is idempotent; the $$ escape converges; the wait fails
+# on a crash loop and waits for a healthcheck's first result.
+@pytest.mark.parametrize("suite", ["failures", "layout", "dollar", "wait"])
+def test_target_suite(compose_project, run_target, suite):
     project_dir, name = compose_project
-    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "failures"})
-
-
-def test_design_layout_with_includes_secrets_and_env_files_is_idempotent(compose_project, run_target):
-    project_dir, name = compose_project
-    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "layout"})
-
-
-def test_dollar_escape_converges(compose_project, run_target):
-    project_dir, name = compose_project
-    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "dollar"})
-
-
-def test_wait_fails_on_crash_loop_and_waits_for_first_health_result(compose_project, run_target):
-    project_dir, name = compose_project
-    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": "wait"})
+    run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": suite})
 
 
 def test_port_held_by_another_process_fails_before_anything_is_stopped(compose_project, run_target):
