@@ -1,12 +1,11 @@
 """Converge again from the controller, as an operator would: a verbose run leaks no secret and
-changes nothing, and bad input fails at validation, before any change, saying what is wrong."""
+changes nothing; what goes wrong (a port clash, a crash loop, a wrong key) fails before the
+running services are touched, saying what is wrong. Bad input: test_bad_input.py."""
 
 import os
 import pathlib
 import re
 import subprocess
-
-import pytest
 
 testinfra_hosts = ["ansible://inference"]
 
@@ -45,32 +44,17 @@ def live_project(host):
 
 
 def test_verbose_converge_changes_nothing_applies_once_and_prints_no_secret(host):
-    rc, output = converge("-v")
+    # With a misspelled variable: warned about once, naming the nearest known name, and ignored.
+    rc, output = converge("-v", "-e", '{"ollama_modles": ["qwen2.5:0.5b"]}')
     assert rc == 0, output[-3000:]
-    assert "[WARNING]" not in output, output[-3000:]
+    assert output.count("[WARNING]") == 1, output[-3000:]
+    assert "ollama_modles: is not a variable of any role (ollama_*): it is ignored; did you mean ollama_models?" in (
+        " ".join(output.split())), output[-3000:]
     assert changed_count(output) == 0, changed_tasks(output)
     assert output.count(APPLY) == 1, "the project must be applied once per converge"
     for name in ("qdrant/api_key", "open-webui/secret_key", "open-webui/admin_password"):
         value = host.file(f"/etc/aistack/secrets/{name}").content_string.strip()
         assert value not in output, f"{name} appears in the output"
-
-
-@pytest.mark.parametrize(
-    ("extra_vars", "expected"),
-    [
-        ('{"ollama_models": ["llama3.2:"]}', r"invalid model name 'llama3\.2:'"),
-        ('{"ollama_port": "eleven"}', r"ollama_port.*int"),
-        ('{"open_webui_admin_password": ""}', r"open_webui_admin_password is required"),
-        ('{"open_webui_admin_password": "' + "p" * 73 + '"}', r"open_webui_admin_password is 73 bytes long"),
-        ('{"open_webui_secret_key": "abc"}', r"open_webui_secret_key is 3 characters long: 32 or more"),
-    ],
-    ids=["invalid model name", "wrong type", "missing required secret", "73-byte password", "short session key"],
-)
-def test_bad_input_fails_at_validation_and_changes_nothing(host, extra_vars, expected):
-    rc, output = converge("-e", extra_vars)
-    assert rc != 0
-    assert re.search(expected, output), output[-3000:]
-    assert changed_count(output) == 0, (changed_tasks(output), output[-2000:])
 
 
 def test_a_run_limited_to_the_run_tags_changes_nothing(host):
@@ -104,7 +88,7 @@ def test_a_bad_port_leaves_the_live_project_untouched(host):
     before, webui = live_project(host), container_id(host, "open-webui")
     rc, output = converge("-e", '{"open_webui_port": 70000}')
     assert rc != 0
-    assert "the live project in /opt/aistack was not changed" in output, output[-3000:]
+    assert "open_webui_port: 70000 is not a port" in output, output[-3000:]
     assert (live_project(host), container_id(host, "open-webui")) == (before, webui)
     rc, output = converge()
     assert rc == 0, output[-3000:]
