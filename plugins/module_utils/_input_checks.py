@@ -39,7 +39,7 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._ollama_name im
 
 CHECK_KEYS = frozenset((
     "format", "allow_empty", "min", "max", "min_length", "max_length", "min_bytes", "max_bytes",
-    "pattern", "pattern_help", "choices", "host_port", "items", "schemes",
+    "pattern", "pattern_help", "choices", "host_port", "items", "keys", "schemes",
 ))
 ITEM_KEYS = CHECK_KEYS | frozenset(("as_dict", "fields", "unique"))
 FIELD_KEYS = CHECK_KEYS | frozenset(("type", "required"))
@@ -397,6 +397,11 @@ def check_value(name, value, check, secret=False, context=None, suffix=""):  # n
                                      check.get("pattern_help") or "the pattern %s" % check["pattern"], suffix))
     if "items" in check:
         problems.extend(check_items(name, value, check["items"], context, suffix))
+    if "keys" in check and isinstance(value, dict):
+        # Each key of a dict (environment variable names, ...), named as name[key].
+        for key in value:
+            problems.extend(check_value("%s[%s]" % (name, show(key)), key, check["keys"], context=context,
+                                        suffix=suffix))
     return problems
 
 
@@ -563,6 +568,8 @@ def validate_checks(role, entry):
         bad.extend("options.%s.%s" % (option, key) for key in check if key not in CHECK_KEYS)
         if check.get("format") and check["format"] not in FORMATS:
             bad.append("options.%s.format=%s" % (option, check["format"]))
+        bad.extend("options.%s.keys.%s" % (option, key) for key in check.get("keys") or {}
+                   if key not in CHECK_KEYS - {"keys", "items", "host_port"})
         items = check.get("items") or {}
         bad.extend("options.%s.items.%s" % (option, key) for key in items if key not in ITEM_KEYS)
         for field, field_check in (items.get("fields") or {}).items():

@@ -84,6 +84,17 @@ ERRORS = [
     ({"docker_packages_state": "latest", "docker_packages": ["docker-ce=5:28.5.2"]}, "docker_packages[0]",
      ["does not match", "docker_packages_state is 'latest'"]),
     ({"docker_image_archive_dir": "/var/lib"}, "docker_image_archive_dir", ["system directory /var/lib"]),
+    ({"open_webui_environment": {"ENABLE_SIGNUP": "True"}}, "open_webui_environment['ENABLE_SIGNUP']",
+     ["does not match", "set its open_webui_* variable instead"]),
+    ({"open_webui_environment": {"OPENAI_API_KEY": "sk-1"}}, "open_webui_environment['OPENAI_API_KEY']",
+     ["names no secret"]),
+    ({"open_webui_environment": {"DATA_DIR": "/tmp"}}, "open_webui_environment['DATA_DIR']", ["does not match"]),
+    ({"ollama_environment": {"OLLAMA_HOST": "0.0.0.0:11434"}}, "ollama_environment['OLLAMA_HOST']",
+     ["does not match", "ollama_exposure"]),
+    ({"ollama_environment": {"OLLAMA_KEEP_ALIVE": "forever"}}, "ollama_environment['OLLAMA_KEEP_ALIVE']",
+     ["does not match"]),
+    ({"ollama_environment": {"1BAD": "x"}}, "ollama_environment['1BAD']", ["environment variable name"]),
+    ({"qdrant_api_key": "short"}, "qdrant_api_key", ["the secret is 5 characters long", "16 characters or more"]),
 ]
 
 WARNINGS = [
@@ -124,7 +135,10 @@ def test_the_defaults_and_good_values_pass(check):
     result = check({**GOOD, "ollama_models": ["llama3.1:8b", {"name": "qwen3:4b", "state": "latest"}],
                     "ollama_keep_alive": "-1", "open_webui_url": "https://chat.example.org",
                     "qdrant_collections": [{"name": "docs", "vector_size": 768, "distance": "Cosine"}],
-                    "ollama_kv_cache_type": "q8_0", "ollama_flash_attention": True, "ollama_gpu": "yes"})
+                    "ollama_kv_cache_type": "q8_0", "ollama_flash_attention": True, "ollama_gpu": "yes",
+                    "ollama_environment": {"OLLAMA_DEBUG": "1", "OLLAMA_MODELS": "/models"},
+                    "open_webui_environment": {"ENABLE_API_KEY": "True", "WEBUI_NAME": "Lab"},
+                    "qdrant_api_key": "k" * 32})
     assert not result.get("failed"), result["errors"]
     assert result["changed"] is False
     assert result["input_warnings"] == []
