@@ -232,9 +232,7 @@ compose_version:
   sample: 2.26.1
 """
 
-import errno
 import os
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -267,31 +265,15 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_projec
     parse_ps,
     run_to_completion,
 )
+from ansible_collections.aistack.selfhosted.plugins.module_utils._host_ports import (
+    can_probe,
+    endpoint,
+    port_in_use,
+)
 
 POLL_SECONDS = 1.0
 # How long a container without healthcheck that this run (re)started must keep running, unchanged.
 STABLE_SECONDS = 2.0
-
-
-def _endpoint(address, number):
-    return "[%s]:%s" % (address, number) if ":" in address else "%s:%s" % (address, number)
-
-
-def port_in_use(address, number):
-    """True when binding address:number (TCP) fails because another socket holds it."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    # As a server binds: connections that just closed (TIME_WAIT, e.g. through the port's own
-    # docker-proxy a moment ago) do not hold the port; a listener does.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((address, number))
-    except OSError as exc:
-        # Not an address of this host, or a privileged port for a non-root module: Docker decides.
-        return exc.errno == errno.EADDRINUSE
-    finally:
-        sock.close()
-    return False
 
 
 def _executable(path):
@@ -513,16 +495,14 @@ class ComposeProfile:
 
     def check_ports(self, plan, containers):
         """Fail, before anything is stopped, when a host port the plan needs is held by another process."""
-        docker_host = os.environ.get("DOCKER_HOST", "")
-        if docker_host and not docker_host.startswith("unix://"):
-            # The engine is elsewhere: its ports cannot be probed from here.
+        if not can_probe():
             return
         for service, address, number in port_claims(plan, self.raw_config, containers):
             if port_in_use(address, number):
                 raise ComposeError(
                     "port %s wanted by service %s is in use by another process; nothing was stopped or changed. "
                     "Free the port, or publish the service on another one"
-                    % (_endpoint(address, number), service)
+                    % (endpoint(address, number), service)
                 )
 
     def check_hashes(self, hashes, before, after, plan):

@@ -1,40 +1,9 @@
-"""compose_profile's own pieces: the host port probe and the check of Compose's hash labels after `up`."""
-
-import socket
+"""compose_profile's own pieces: the check of Compose's hash labels after `up` (the host port probe is tested in
+module_utils/test_host_ports.py)."""
 
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_plan import Plan
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import Container
 from ansible_collections.aistack.selfhosted.plugins.modules import compose_profile
-
-
-def test_port_in_use_only_when_another_socket_holds_it():
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        busy = listener.getsockname()[1]
-        assert compose_profile.port_in_use("127.0.0.1", busy)
-        # Every address (0.0.0.0) includes the one held.
-        assert compose_profile.port_in_use("0.0.0.0", busy)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        free = probe.getsockname()[1]
-    assert not compose_profile.port_in_use("127.0.0.1", free)
-    # An address this host does not have is Docker's to refuse, not a clash.
-    assert not compose_profile.port_in_use("192.0.2.1", free)
-
-
-def test_connections_that_just_closed_do_not_hold_the_port():
-    """A service's port right after `compose down`: TIME_WAIT sockets only, free for Docker."""
-    with socket.socket() as server:
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        port = server.getsockname()[1]
-        client = socket.create_connection(("127.0.0.1", port))
-        accepted, _peer = server.accept()
-        accepted.close()  # the server side closes first: its end stays in TIME_WAIT
-        client.close()
-    assert not compose_profile.port_in_use("127.0.0.1", port)
 
 
 class FakeModule:
