@@ -424,6 +424,40 @@ class ComposeProfile:
             logs or "(no output)",
         )
 
+    def survey(self, targets, containers, acted, first_seen):
+        """One look at the targets' containers: (failed, waiting, missing services, runtimes).
+
+        `failed` and `waiting` hold (container, runtime, why). A target without a container is
+        missing. `first_seen` ({container ID: (runtime, when)}) carries what earlier looks saw,
+        so that a restart since then fails and a container this run created, recreated, started
+        or restarted (`acted`) counts as up only after running unchanged for STABLE_SECONDS.
+        """
+        mine = [c for c in containers if c.service in targets]
+        missing = [name for name in targets if not any(c.service == name for c in mine)]
+        runtimes = self.read_runtime(mine)
+        may_exit = run_to_completion(self.raw_config)
+        now = time.monotonic()
+        failed, waiting = [], []
+        for container in mine:
+            runtime = runtimes.get(container.id)
+            if runtime is None:
+                waiting.append((container, None, "gone"))
+                continue
+            seen, since = first_seen.setdefault(container.id, (runtime, now))
+            stable = container.service not in acted or (
+                runtime.started_at == seen.started_at and now - since >= STABLE_SECONDS
+            )
+            verdict, why = assess(runtime, first_seen=seen, stable=stable, may_exit=container.service in may_exit)
+            if verdict == "failed":
+                failed.append((container, runtime, why))
+                continue
+            if runtime.started_at != seen.started_at:
+                # It started (again) since the first look: it stays up from now on, or not.
+                first_seen[container.id] = (runtime, now)
+            if verdict == "waiting":
+                waiting.append((container, runtime, why))
+        return failed, waiting, missing, runtimes
+
     def wait_ready(self, targets, containers, acted):
         """Wait until every target is up; fail at once on a restarting, exited, dead or unhealthy container.
 
@@ -432,38 +466,16 @@ class ComposeProfile:
         must also keep running unchanged for STABLE_SECONDS, so a crash loop is not taken for a start.
         """
         deadline = time.monotonic() + self.params["wait_timeout"]
-        may_exit = run_to_completion(self.raw_config)
         first_seen = {}
         while True:
-            mine = [c for c in containers if c.service in targets]
-            missing = [name for name in targets if not any(c.service == name for c in mine)]
-            runtimes = self.read_runtime(mine)
-            now = time.monotonic()
-            failed, waiting = [], []
-            for container in mine:
-                runtime = runtimes.get(container.id)
-                if runtime is None:
-                    waiting.append((container, None, "gone"))
-                    continue
-                seen, since = first_seen.setdefault(container.id, (runtime, now))
-                stable = container.service not in acted or (
-                    runtime.started_at == seen.started_at and now - since >= STABLE_SECONDS
-                )
-                verdict, why = assess(runtime, first_seen=seen, stable=stable, may_exit=container.service in may_exit)
-                if verdict == "failed":
-                    failed.append((container, runtime, why))
-                    continue
-                if runtime.started_at != seen.started_at:
-                    first_seen[container.id] = (runtime, now)
-                if verdict == "waiting":
-                    waiting.append((container, runtime, why))
+            failed, waiting, missing, runtimes = self.survey(targets, containers, acted, first_seen)
             if failed:
                 raise ComposeError("\n".join(self.diagnose(*entry) for entry in failed))
             if not waiting and not missing:
                 # `ps` was read before `inspect`: report what inspect saw last.
-                for container in mine:
+                for container in containers:
                     runtime = runtimes.get(container.id)
-                    if runtime is not None:
+                    if container.service in targets and runtime is not None:
                         container.state, container.health = runtime.status, runtime.health
                 return containers
             if time.monotonic() >= deadline:
@@ -475,21 +487,6 @@ class ComposeProfile:
                 )
             time.sleep(POLL_SECONDS)
             containers = self.read_containers()
-
-    def failed_containers(self, targets, containers):
-        """(container, runtime, why) of the targets that are restarting, exited, dead or unhealthy now."""
-        mine = [c for c in containers if c.service in targets]
-        runtimes = self.read_runtime(mine)
-        may_exit = run_to_completion(self.raw_config)
-        result = []
-        for container in mine:
-            runtime = runtimes.get(container.id)
-            if runtime is None:
-                continue
-            verdict, why = assess(runtime, may_exit=container.service in may_exit)
-            if verdict == "failed":
-                result.append((container, runtime, why))
-        return result
 
     # Checking ----------------------------------------------------------------------------
 
@@ -587,7 +584,9 @@ class ComposeProfile:
             # A failure after something changed still reports what changed.
             partial = {"changed": result["changed"], "actions": result["actions"]}
             if failures:
-                details = [self.diagnose(*entry) for entry in self.failed_containers(targets, after_containers)]
+                # One look, nothing waited for: what already restarts, exited or is unhealthy.
+                failed = self.survey(targets, after_containers, set(), {})[0]
+                details = [self.diagnose(*entry) for entry in failed]
                 details += ["`%s` failed: %s" % (f.command, f.error) for f in failures]
                 raise ComposeError("\n".join(details), partial)
             if p["wait"] and bringing_up:
