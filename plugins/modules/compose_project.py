@@ -19,6 +19,12 @@ description:
     each service's fragment and its C(aistack.yml) with the published ports and a salted digest of the secrets
     it reads) into C(.candidate/) of O(project_src), has C(docker compose config) accept it, and only then
     replaces the live files that differ. A project Compose rejects leaves the live one untouched.
+  - The root C(compose.yml) defines every secret the services read (their C(secrets_read)) once, named by its
+    path under O(secrets_dir) with each character other than C([A-Za-z0-9_]) an C(_) (C(qdrant/api_key) is
+    C(qdrant_api_key)); fragments refer to these names and define no top-level C(secrets) of their own. Compose
+    accepts the same secret defined identically in two included files but refuses two different definitions
+    (C(secrets.<name> conflicts with imported resource)), so two services that read one secret must not each
+    define it. Two paths that would get the same name fail.
   - Fails before writing anything live when two services publish the same host port or a private port has no
     address.
 author:
@@ -191,7 +197,8 @@ def project_files(module, params, project):
     live_dir, declared = params["project_src"], params["declared"]
     salt_value, salt_changed = salt(module, params["secrets_dir"])
     files = {
-        "compose.yml": root_file(params["project_name"], params["network_name"], list(project["services"])),
+        "compose.yml": root_file(params["project_name"], params["network_name"], list(project["services"]),
+                                 params["secrets_dir"], project["secrets_read"]),
         ".env": env_file(params["project_name"], project["profiles"], params["secrets_dir"]),
         "services.json": json.dumps(recorded(project["services"]), indent=2, sort_keys=True) + "\n",
     }

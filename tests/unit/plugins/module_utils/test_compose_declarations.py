@@ -9,6 +9,7 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_declar
     plan,
     recorded,
     root_file,
+    secret_name,
     secrets_digest,
     service_settings,
 )
@@ -114,3 +115,29 @@ def test_service_settings_publish_ports_and_a_digest_that_follows_the_secrets():
 def test_recorded_declarations_leave_out_the_fragment_text():
     services = {"a": dict(service("a"), compose="services: {}", publish=[])}
     assert "compose" not in recorded(services)["a"] and recorded(services)["a"]["profile"] == "ai"
+
+
+def test_a_secret_is_named_by_its_owner_and_file():
+    assert secret_name("qdrant/api_key") == "qdrant_api_key"
+    assert secret_name("open-webui/secret_key") == "open_webui_secret_key"
+    assert secret_name("qdrant/config.yaml") == "qdrant_config_yaml"
+
+
+def test_the_root_file_defines_each_secret_read_once():
+    declared = {"open-webui": service("open-webui", secrets_read=["open-webui/secret_key", "qdrant/api_key"]),
+                "rag": service("rag", secrets_read=["qdrant/api_key"]),
+                "qdrant": service("qdrant", "data", secrets_read=["qdrant/config.yaml"])}
+    result = compose_apply_plan(declared, addresses=ADDRESSES)
+    assert result["secrets_read"] == ["open-webui/secret_key", "qdrant/api_key", "qdrant/config.yaml"]
+    text = root_file("aistack", "aistack", list(result["services"]), "/etc/aistack/secrets/", result["secrets_read"])
+    assert text.count("  qdrant_api_key:\n") == 1
+    assert '  qdrant_api_key:\n    file: "/etc/aistack/secrets/qdrant/api_key"\n' in text
+    assert '  qdrant_config_yaml:\n    file: "/etc/aistack/secrets/qdrant/config.yaml"\n' in text
+    assert "secrets:" not in root_file("aistack", "aistack", [])
+
+
+def test_two_secret_files_with_one_compose_name_are_refused():
+    declared = {"a": service("a", secrets_read=["open-webui/key"]), "b": service("b", secrets_read=["open_webui/key"])}
+    with pytest.raises(DeclarationError, match="open-webui/key and open_webui/key would both be Compose secret"):
+        compose_apply_plan(declared, addresses=ADDRESSES)
+
