@@ -94,6 +94,22 @@ def plan(declared, live=None, stack="", addresses=None):
     }
 
 
+def port_claims(services, held):
+    """[(service, port declaration, address, host port)]: the TCP host ports the project publishes that must be free.
+
+    `held` maps a service to the host ports its running container publishes now: those are left out,
+    since the service keeps them (a recreate releases and takes them again). Any other holder, another
+    process or another service's container, is a clash.
+    """
+    claims = []
+    for name, service in services.items():
+        declarations = {int(port["host"]): port for port in service.get("ports", []) if "host" in port}
+        for address, host_port, _container_port in service["publish"]:
+            if host_port not in held.get(name, ()):
+                claims.append((name, declarations.get(host_port, {}), address, host_port))
+    return claims
+
+
 def recorded(services):
     """The declarations as services.json keeps them: what the next apply, backups and monitoring read."""
     return {name: {k: v for k, v in service.items() if k not in NOT_RECORDED} for name, service in services.items()}

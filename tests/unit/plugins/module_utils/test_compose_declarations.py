@@ -7,6 +7,7 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_declar
     DeclarationError,
     env_file,
     plan,
+    port_claims,
     recorded,
     root_file,
     secret_name,
@@ -24,8 +25,9 @@ def service(name, profile="ai", stack="inference", *, ports=(), fragment=True, s
             "ports": list(ports), "secrets_read": list(secrets_read)}
 
 
-def port(host, container, exposure):
-    return {"name": "p", "host": host, "container": container, "exposure": exposure}
+def port(host, container, exposure, variable=None):
+    result = {"name": "p", "host": host, "container": container, "exposure": exposure}
+    return dict(result, variable=variable) if variable else result
 
 
 def test_declared_services_are_included_with_their_profiles_and_ports():
@@ -141,3 +143,15 @@ def test_two_secret_files_with_one_compose_name_are_refused():
     with pytest.raises(DeclarationError, match="open-webui/key and open_webui/key would both be Compose secret"):
         compose_apply_plan(declared, addresses=ADDRESSES)
 
+
+def test_port_claims_name_the_declared_port_and_leave_out_what_the_service_holds():
+    declared = {"open-webui": service("open-webui", ports=[port(3000, 8080, "loopback", "open_webui_port")]),
+                "qdrant": service("qdrant", "data", ports=[port(6333, 6333, "private"), port(6334, 6334, "internal")])}
+    services = compose_apply_plan(declared, addresses=ADDRESSES)["services"]
+    claims = port_claims(services, {})
+    assert [(name, address, number) for name, _port, address, number in claims] == [
+        ("open-webui", "127.0.0.1", 3000), ("qdrant", "10.0.0.5", 6333)]
+    assert claims[0][1]["variable"] == "open_webui_port"
+    # The service's own running container keeps its port: not a claim. Another service's is.
+    assert [claim[0] for claim in port_claims(services, {"open-webui": {3000}})] == ["qdrant"]
+    assert [claim[0] for claim in port_claims(services, {"qdrant": {3000}})] == ["open-webui", "qdrant"]
