@@ -55,6 +55,8 @@ options:
     description:
       - Profiles whose services to act on. Each must be defined by the project; an unknown one fails,
         listing the profiles the project defines.
+      - An empty list acts on no service; with O(remove_orphans) it still removes the containers of services the
+        project no longer defines (the collection's apply does so when a host has no service left).
     type: list
     elements: str
     required: true
