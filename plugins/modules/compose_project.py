@@ -271,14 +271,16 @@ def clash_message(claim, held):
     return f"service {name}: port {endpoint(address, number)}{what} is in use by {by}. Free it, or {fix}"
 
 
-def check_ports(module, params, project, held):
+def check_ports(module, params, project, cli, candidate):
     """Fail, before any live file changes, when a host port the project publishes is held by something else.
 
-    The probe compose_profile runs before `up`, which would refuse the same port: run here, the live
-    files never describe a project that cannot start.
+    The same probe compose_profile runs before `up`; run here, before the live files are replaced, they
+    never describe a project whose ports are taken.
     """
     if not can_probe():
+        # The engine is elsewhere: its ports cannot be probed from here (compose_profile skips it too).
         return
+    held = held_ports(module, params, cli, candidate)
     claims = [claim for claim in port_claims(project["services"], held) if port_in_use(claim[2], claim[3])]
     if claims:
         module.fail_json(msg="; ".join(clash_message(claim, held) for claim in claims)
@@ -322,7 +324,7 @@ def main():
     cli = module.get_bin_path(params["docker_cli"], required=not module.check_mode)
     try:
         validated = validate(module, params, cli, candidate)
-        check_ports(module, params, project, held_ports(module, params, cli, candidate))
+        check_ports(module, params, project, cli, candidate)
     finally:
         if module.check_mode:
             shutil.rmtree(candidate, ignore_errors=True)

@@ -49,13 +49,15 @@ def project(tmp_path):
     return tmp_path
 
 
-def run_module(tmp_path, declared, check_mode=False):
+def run_module(tmp_path, declared, check_mode=False, docker_host=None):
     args = {"ANSIBLE_MODULE_ARGS": {
         "project_src": str(tmp_path / "live"), "project_name": "aistack", "network_name": "aistack",
         "secrets_dir": str(tmp_path / "secrets"), "declared": declared, "stack": "inference",
         "addresses": {"loopback": "127.0.0.1", "private": "", "public": "0.0.0.0"},
         "docker_cli": str(tmp_path / "docker"), "_ansible_check_mode": check_mode}}
     env = {key: value for key, value in os.environ.items() if key != "DOCKER_HOST"}
+    if docker_host:
+        env["DOCKER_HOST"] = docker_host
     proc = subprocess.run([sys.executable, compose_project.__file__], input=json.dumps(args), capture_output=True,
                           text=True, env={**env, "PS": str(tmp_path / "ps"), "PYTHONPATH": COLLECTIONS}, check=False)
     return json.loads(proc.stdout)
@@ -91,6 +93,12 @@ def test_a_port_another_process_holds_fails_before_any_live_file_changes(project
     assert f"service web: port 127.0.0.1:{listener} (web_port) is in use by another process" in result["msg"]
     assert "set web_port to another port" in result["msg"] and "was not changed" in result["msg"]
     assert live_files(project) == before
+
+
+def test_the_ports_of_a_remote_engine_are_not_probed_here(project, listener):
+    (project / "ps").write_text("not json: ps must not run")
+    result = run_module(project, {"web": declaration("web", listener)}, docker_host="tcp://192.0.2.1:2376")
+    assert not result.get("failed"), result
 
 
 def test_a_port_the_service_s_own_container_holds_is_no_clash(project, listener):
