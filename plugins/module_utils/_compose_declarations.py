@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 EXPOSURES = ("internal", "loopback", "private", "public")
 # Keys of a declaration that are not recorded in services.json (the fragment's own text).
@@ -52,6 +53,22 @@ def _check_clashes(services):
             taken.setdefault(host_port, []).append((address, name))
 
 
+def secret_name(path):
+    """Compose's name of a secret file: its path under the secrets directory, owner first (qdrant/api_key ->
+    qdrant_api_key). The root file defines each once, so two readers never define it twice."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", path)
+
+
+def _check_secret_names(paths):
+    named = {}
+    for path in paths:
+        other = named.setdefault(secret_name(path), path)
+        if other != path:
+            raise DeclarationError(
+                f"secrets {other} and {path} would both be Compose secret {secret_name(path)}: rename one of them"
+            )
+
+
 def plan(declared, live=None, stack="", addresses=None):
     """Services the root file includes (with `publish`), services it removes, profiles, secrets read."""
     declared = declared or {}
@@ -67,12 +84,30 @@ def plan(declared, live=None, stack="", addresses=None):
         published = [_published(name, port, addresses) for port in service.get("ports", [])]
         included[name] = dict(service, publish=[p for p in published if p])
     _check_clashes(included)
+    secrets_read = sorted({path for service in included.values() for path in service.get("secrets_read", [])})
+    _check_secret_names(secrets_read)
     return {
         "services": included,
         "removed": sorted(set(live) - set(included)),
         "profiles": sorted({service["profile"] for service in included.values()}),
-        "secrets_read": sorted({path for service in included.values() for path in service.get("secrets_read", [])}),
+        "secrets_read": secrets_read,
     }
+
+
+def port_claims(services, held):
+    """[(service, port declaration, address, host port)]: the TCP host ports the project publishes that must be free.
+
+    `held` maps a service to the host ports its running container publishes now: those are left out,
+    since the service keeps them (a recreate releases and takes them again). Any other holder, another
+    process or another service's container, is a clash.
+    """
+    claims = []
+    for name, service in services.items():
+        declarations = {int(port["host"]): port for port in service.get("ports", []) if "host" in port}
+        for address, host_port, _container_port in service["publish"]:
+            if host_port not in held.get(name, ()):
+                claims.append((name, declarations.get(host_port, {}), address, host_port))
+    return claims
 
 
 def recorded(services):
@@ -98,12 +133,14 @@ def service_settings(name, publish, digest):
     )
 
 
-def root_file(project_name, network_name, service_names):
+def root_file(project_name, network_name, service_names, secrets_dir="", secret_paths=()):
     lines = [
         "# Managed by Ansible (aistack.selfhosted). The host's compose project: one fragment per declared",
         "# service, each gated by a profile (ai, data, obs, train); .env names the profiles this host runs",
         "# (COMPOSE_PROFILES), so `docker compose ps|up -d|down` works by hand here. The declarations are in",
-        "# services.json. Validate with: docker compose config -q",
+        "# services.json. Each secret a service reads is defined here once, named by its owner (a fragment only",
+        "# refers to it), so two services reading one secret never define it twice. Validate with:",
+        "# docker compose config -q",
         f"name: {project_name}",
         "",
         "include:" if service_names else "include: []",
@@ -119,6 +156,11 @@ def root_file(project_name, network_name, service_names):
         f"    name: {project_name}_internal",
         "    internal: true",
     ]
+    if secret_paths:
+        lines += ["", "secrets:"]
+        for path in secret_paths:
+            # JSON is YAML: a path with any character stays one scalar.
+            lines += [f"  {secret_name(path)}:", f"    file: {json.dumps(secrets_dir.rstrip('/') + '/' + path)}"]
     return "\n".join(lines) + "\n"
 
 

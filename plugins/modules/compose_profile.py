@@ -55,6 +55,8 @@ options:
     description:
       - Profiles whose services to act on. Each must be defined by the project; an unknown one fails,
         listing the profiles the project defines.
+      - An empty list acts on no service; with O(remove_orphans) it still removes the containers of services the
+        project no longer defines (the collection's apply does so when a host has no service left).
     type: list
     elements: str
     required: true
@@ -232,9 +234,7 @@ compose_version:
   sample: 2.26.1
 """
 
-import errno
 import os
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -267,31 +267,15 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_projec
     parse_ps,
     run_to_completion,
 )
+from ansible_collections.aistack.selfhosted.plugins.module_utils._host_ports import (
+    can_probe,
+    endpoint,
+    port_in_use,
+)
 
 POLL_SECONDS = 1.0
 # How long a container without healthcheck that this run (re)started must keep running, unchanged.
 STABLE_SECONDS = 2.0
-
-
-def _endpoint(address, number):
-    return "[%s]:%s" % (address, number) if ":" in address else "%s:%s" % (address, number)
-
-
-def port_in_use(address, number):
-    """True when binding address:number (TCP) fails because another socket holds it."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    # As a server binds: connections that just closed (TIME_WAIT, e.g. through the port's own
-    # docker-proxy a moment ago) do not hold the port; a listener does.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((address, number))
-    except OSError as exc:
-        # Not an address of this host, or a privileged port for a non-root module: Docker decides.
-        return exc.errno == errno.EADDRINUSE
-    finally:
-        sock.close()
-    return False
 
 
 def _executable(path):
@@ -442,6 +426,40 @@ class ComposeProfile:
             logs or "(no output)",
         )
 
+    def survey(self, targets, containers, acted, first_seen):
+        """One look at the targets' containers: (failed, waiting, missing services, runtimes).
+
+        `failed` and `waiting` hold (container, runtime, why). A target without a container is
+        missing. `first_seen` ({container ID: (runtime, when)}) carries what earlier looks saw,
+        so that a restart since then fails and a container this run created, recreated, started
+        or restarted (`acted`) counts as up only after running unchanged for STABLE_SECONDS.
+        """
+        mine = [c for c in containers if c.service in targets]
+        missing = [name for name in targets if not any(c.service == name for c in mine)]
+        runtimes = self.read_runtime(mine)
+        may_exit = run_to_completion(self.raw_config)
+        now = time.monotonic()
+        failed, waiting = [], []
+        for container in mine:
+            runtime = runtimes.get(container.id)
+            if runtime is None:
+                waiting.append((container, None, "gone"))
+                continue
+            seen, since = first_seen.setdefault(container.id, (runtime, now))
+            stable = container.service not in acted or (
+                runtime.started_at == seen.started_at and now - since >= STABLE_SECONDS
+            )
+            verdict, why = assess(runtime, first_seen=seen, stable=stable, may_exit=container.service in may_exit)
+            if verdict == "failed":
+                failed.append((container, runtime, why))
+                continue
+            if runtime.started_at != seen.started_at:
+                # It started (again) since the first look: it stays up from now on, or not.
+                first_seen[container.id] = (runtime, now)
+            if verdict == "waiting":
+                waiting.append((container, runtime, why))
+        return failed, waiting, missing, runtimes
+
     def wait_ready(self, targets, containers, acted):
         """Wait until every target is up; fail at once on a restarting, exited, dead or unhealthy container.
 
@@ -450,38 +468,16 @@ class ComposeProfile:
         must also keep running unchanged for STABLE_SECONDS, so a crash loop is not taken for a start.
         """
         deadline = time.monotonic() + self.params["wait_timeout"]
-        may_exit = run_to_completion(self.raw_config)
         first_seen = {}
         while True:
-            mine = [c for c in containers if c.service in targets]
-            missing = [name for name in targets if not any(c.service == name for c in mine)]
-            runtimes = self.read_runtime(mine)
-            now = time.monotonic()
-            failed, waiting = [], []
-            for container in mine:
-                runtime = runtimes.get(container.id)
-                if runtime is None:
-                    waiting.append((container, None, "gone"))
-                    continue
-                seen, since = first_seen.setdefault(container.id, (runtime, now))
-                stable = container.service not in acted or (
-                    runtime.started_at == seen.started_at and now - since >= STABLE_SECONDS
-                )
-                verdict, why = assess(runtime, first_seen=seen, stable=stable, may_exit=container.service in may_exit)
-                if verdict == "failed":
-                    failed.append((container, runtime, why))
-                    continue
-                if runtime.started_at != seen.started_at:
-                    first_seen[container.id] = (runtime, now)
-                if verdict == "waiting":
-                    waiting.append((container, runtime, why))
+            failed, waiting, missing, runtimes = self.survey(targets, containers, acted, first_seen)
             if failed:
                 raise ComposeError("\n".join(self.diagnose(*entry) for entry in failed))
             if not waiting and not missing:
                 # `ps` was read before `inspect`: report what inspect saw last.
-                for container in mine:
+                for container in containers:
                     runtime = runtimes.get(container.id)
-                    if runtime is not None:
+                    if container.service in targets and runtime is not None:
                         container.state, container.health = runtime.status, runtime.health
                 return containers
             if time.monotonic() >= deadline:
@@ -494,35 +490,18 @@ class ComposeProfile:
             time.sleep(POLL_SECONDS)
             containers = self.read_containers()
 
-    def failed_containers(self, targets, containers):
-        """(container, runtime, why) of the targets that are restarting, exited, dead or unhealthy now."""
-        mine = [c for c in containers if c.service in targets]
-        runtimes = self.read_runtime(mine)
-        may_exit = run_to_completion(self.raw_config)
-        result = []
-        for container in mine:
-            runtime = runtimes.get(container.id)
-            if runtime is None:
-                continue
-            verdict, why = assess(runtime, may_exit=container.service in may_exit)
-            if verdict == "failed":
-                result.append((container, runtime, why))
-        return result
-
     # Checking ----------------------------------------------------------------------------
 
     def check_ports(self, plan, containers):
         """Fail, before anything is stopped, when a host port the plan needs is held by another process."""
-        docker_host = os.environ.get("DOCKER_HOST", "")
-        if docker_host and not docker_host.startswith("unix://"):
-            # The engine is elsewhere: its ports cannot be probed from here.
+        if not can_probe():
             return
         for service, address, number in port_claims(plan, self.raw_config, containers):
             if port_in_use(address, number):
                 raise ComposeError(
                     "port %s wanted by service %s is in use by another process; nothing was stopped or changed. "
                     "Free the port, or publish the service on another one"
-                    % (_endpoint(address, number), service)
+                    % (endpoint(address, number), service)
                 )
 
     def check_hashes(self, hashes, before, after, plan):
@@ -607,7 +586,9 @@ class ComposeProfile:
             # A failure after something changed still reports what changed.
             partial = {"changed": result["changed"], "actions": result["actions"]}
             if failures:
-                details = [self.diagnose(*entry) for entry in self.failed_containers(targets, after_containers)]
+                # One look, nothing waited for: what already restarts, exited or is unhealthy.
+                failed = self.survey(targets, after_containers, set(), {})[0]
+                details = [self.diagnose(*entry) for entry in failed]
                 details += ["`%s` failed: %s" % (f.command, f.error) for f in failures]
                 raise ComposeError("\n".join(details), partial)
             if p["wait"] and bringing_up:

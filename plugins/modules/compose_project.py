@@ -19,8 +19,21 @@ description:
     each service's fragment and its C(aistack.yml) with the published ports and a salted digest of the secrets
     it reads) into C(.candidate/) of O(project_src), has C(docker compose config) accept it, and only then
     replaces the live files that differ. A project Compose rejects leaves the live one untouched.
+  - The root C(compose.yml) defines every secret the services read (their C(secrets_read)) once, named by its
+    path under O(secrets_dir) with each character other than C([A-Za-z0-9_]) an C(_) (C(qdrant/api_key) is
+    C(qdrant_api_key)); fragments refer to these names and define no top-level C(secrets) of their own. Compose
+    accepts the same secret defined identically in two included files but refuses two different definitions
+    (C(secrets.<name> conflicts with imported resource)), so two services that read one secret must not each
+    define it. Two paths that would get the same name fail.
   - Fails before writing anything live when two services publish the same host port or a private port has no
     address.
+  - Fails before writing anything live, in check mode too, when a TCP host port the project publishes is held by
+    anything but the running container of the service that keeps it (another process, or a container of another
+    service of the project). It is the probe M(aistack.selfhosted.compose_profile) runs before C(up), binding the port
+    as a server does (C(SO_REUSEADDR), so connections that just closed do not count). The message names the service,
+    the address and port and, where the declaration names it (the port's C(variable)), the variable that sets it.
+    The running containers are read with C(docker compose ps); the probe is skipped when E(DOCKER_HOST) names a
+    remote engine.
 author:
   - aistack.selfhosted maintainers (@aistack)
 extends_documentation_fragment:
@@ -28,7 +41,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The candidate is written to a temporary directory and validated there; nothing else is written.
+    details: >-
+      The candidate is written to a temporary directory and validated there, and the host ports are probed;
+      nothing else is written.
   diff_mode:
     support: full
   platform:
@@ -58,8 +73,8 @@ options:
     description:
       - The declarations of this run by service name (the C(aistack_declared_services) fact). Each has C(name),
         C(profile), C(stack), C(fragment) (whether it runs in the project), C(compose) (the fragment's text),
-        C(ports) (each with C(host), C(container), C(exposure)), C(secrets_read), and whatever else it declares
-        (recorded as given).
+        C(ports) (each with C(host), C(container), C(exposure) and optionally C(variable), the role variable that
+        sets C(host), for the messages), C(secrets_read), and whatever else it declares (recorded as given).
     type: dict
     required: true
   stack:
@@ -140,11 +155,14 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_declar
     DeclarationError,
     env_file,
     plan,
+    port_claims,
     recorded,
     root_file,
     secrets_digest,
     service_settings,
 )
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import parse_ps
+from ansible_collections.aistack.selfhosted.plugins.module_utils._host_ports import can_probe, endpoint, port_in_use
 
 SALT = "digest_salt"
 
@@ -191,7 +209,8 @@ def project_files(module, params, project):
     live_dir, declared = params["project_src"], params["declared"]
     salt_value, salt_changed = salt(module, params["secrets_dir"])
     files = {
-        "compose.yml": root_file(params["project_name"], params["network_name"], list(project["services"])),
+        "compose.yml": root_file(params["project_name"], params["network_name"], list(project["services"]),
+                                 params["secrets_dir"], project["secrets_read"]),
         ".env": env_file(params["project_name"], project["profiles"], params["secrets_dir"]),
         "services.json": json.dumps(recorded(project["services"]), indent=2, sort_keys=True) + "\n",
     }
@@ -208,9 +227,8 @@ def project_files(module, params, project):
     return files, salt_changed
 
 
-def validate(module, params, candidate):
+def validate(module, params, cli, candidate):
     """Compose's verdict on the candidate, or None where it cannot run (check mode on a fresh host)."""
-    cli = module.get_bin_path(params["docker_cli"], required=not module.check_mode)
     if cli is None:
         return None
     rc, _out, err = module.run_command([cli, "compose", "--project-directory", candidate, "config", "--quiet"])
@@ -221,6 +239,53 @@ def validate(module, params, candidate):
                 f"{err.strip()} (the candidate is in {candidate})",
         )
     return True
+
+
+def held_ports(module, params, cli, candidate):
+    """{service: host ports its running container publishes now}, from `ps` of the project's containers."""
+    if cli is None:
+        # No Docker CLI (check mode on a fresh host): no container holds anything.
+        return {}
+    rc, out, err = module.run_command(
+        [cli, "compose", "--project-directory", candidate, "--profile", "*", "ps", "--all", "--format", "json"])
+    if rc != 0:
+        module.fail_json(msg=f"listing the containers of project {params['project_name']} failed (is the Docker "
+                             f"daemon running?); the live project in {params['project_src']} was not changed. "
+                             f"Compose said: {err.strip()}")
+    held = {}
+    for container in parse_ps(out):
+        if container.running:
+            held.setdefault(container.service, set()).update(
+                number for _address, number, protocol in container.published if protocol == "tcp")
+    return held
+
+
+def clash_message(claim, held):
+    """"service open-webui: port 127.0.0.1:3000 (open_webui_port) is in use by another process. ..."""
+    name, declaration, address, number = claim
+    variable = declaration.get("variable")
+    what = f" ({variable})" if variable else ""
+    fix = f"set {variable} to another port" if variable else "publish the service on another port"
+    holders = sorted(other for other, ports in held.items() if number in ports)
+    by = f"this project's {', '.join(holders)} container" if holders else "another process"
+    return f"service {name}: port {endpoint(address, number)}{what} is in use by {by}. Free it, or {fix}"
+
+
+def check_ports(module, params, project, cli, candidate):
+    """Fail, before any live file changes, when a host port the project publishes is held by something else.
+
+    The same probe compose_profile runs before `up`; run here, before the live files are replaced, they
+    never describe a project whose ports are taken.
+    """
+    if not can_probe():
+        # The engine is elsewhere: its ports cannot be probed from here (compose_profile skips it too).
+        return
+    held = held_ports(module, params, cli, candidate)
+    claims = [claim for claim in port_claims(project["services"], held) if port_in_use(claim[2], claim[3])]
+    if claims:
+        module.fail_json(msg="; ".join(clash_message(claim, held) for claim in claims)
+                         + f". The live project in {params['project_src']} was not changed and nothing was "
+                           "started or stopped")
 
 
 def main():
@@ -256,8 +321,10 @@ def main():
     shutil.rmtree(candidate, ignore_errors=True)
     for path, content in files.items():
         write(os.path.join(candidate, path), content, 0o644)
+    cli = module.get_bin_path(params["docker_cli"], required=not module.check_mode)
     try:
-        validated = validate(module, params, candidate)
+        validated = validate(module, params, cli, candidate)
+        check_ports(module, params, project, cli, candidate)
     finally:
         if module.check_mode:
             shutil.rmtree(candidate, ignore_errors=True)

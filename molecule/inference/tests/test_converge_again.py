@@ -96,11 +96,16 @@ def test_a_bad_port_leaves_the_live_project_untouched(host):
 
 def test_a_port_clash_fails_before_the_running_service_is_removed(host):
     webui = container_id(host, "open-webui")
+    project = live_project(host)
     host.run_expect([0], "(timeout 300 python3 -m http.server 3999 --bind 127.0.0.1 >/dev/null 2>&1 &) ; sleep 1")
     try:
         rc, output = converge("-e", '{"open_webui_port": 3999}')
         assert rc != 0
-        assert re.search(r"port 127\.0\.0\.1:3999 .*in use", output), output[-3000:]
+        flat = " ".join(output.split())  # the message as one line, however the callback wraps it
+        assert re.search(r"service open-webui: port 127\.0\.0\.1:3999 \(open_webui_port\) is in use", flat), \
+            output[-3000:]
+        # Refused before any live file was replaced: the project on disk is still the one that runs.
+        assert live_project(host) == project
         assert container_id(host, "open-webui") == webui
         assert host.check_output("docker inspect --format '{{.State.Status}}' aistack-open-webui-1") == "running"
     finally:

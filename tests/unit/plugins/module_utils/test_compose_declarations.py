@@ -7,8 +7,10 @@ from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_declar
     DeclarationError,
     env_file,
     plan,
+    port_claims,
     recorded,
     root_file,
+    secret_name,
     secrets_digest,
     service_settings,
 )
@@ -23,8 +25,9 @@ def service(name, profile="ai", stack="inference", *, ports=(), fragment=True, s
             "ports": list(ports), "secrets_read": list(secrets_read)}
 
 
-def port(host, container, exposure):
-    return {"name": "p", "host": host, "container": container, "exposure": exposure}
+def port(host, container, exposure, variable=None):
+    result = {"name": "p", "host": host, "container": container, "exposure": exposure}
+    return dict(result, variable=variable) if variable else result
 
 
 def test_declared_services_are_included_with_their_profiles_and_ports():
@@ -114,3 +117,41 @@ def test_service_settings_publish_ports_and_a_digest_that_follows_the_secrets():
 def test_recorded_declarations_leave_out_the_fragment_text():
     services = {"a": dict(service("a"), compose="services: {}", publish=[])}
     assert "compose" not in recorded(services)["a"] and recorded(services)["a"]["profile"] == "ai"
+
+
+def test_a_secret_is_named_by_its_owner_and_file():
+    assert secret_name("qdrant/api_key") == "qdrant_api_key"
+    assert secret_name("open-webui/secret_key") == "open_webui_secret_key"
+    assert secret_name("qdrant/config.yaml") == "qdrant_config_yaml"
+
+
+def test_the_root_file_defines_each_secret_read_once():
+    declared = {"open-webui": service("open-webui", secrets_read=["open-webui/secret_key", "qdrant/api_key"]),
+                "rag": service("rag", secrets_read=["qdrant/api_key"]),
+                "qdrant": service("qdrant", "data", secrets_read=["qdrant/config.yaml"])}
+    result = compose_apply_plan(declared, addresses=ADDRESSES)
+    assert result["secrets_read"] == ["open-webui/secret_key", "qdrant/api_key", "qdrant/config.yaml"]
+    text = root_file("aistack", "aistack", list(result["services"]), "/etc/aistack/secrets/", result["secrets_read"])
+    assert text.count("  qdrant_api_key:\n") == 1
+    assert '  qdrant_api_key:\n    file: "/etc/aistack/secrets/qdrant/api_key"\n' in text
+    assert '  qdrant_config_yaml:\n    file: "/etc/aistack/secrets/qdrant/config.yaml"\n' in text
+    assert "secrets:" not in root_file("aistack", "aistack", [])
+
+
+def test_two_secret_files_with_one_compose_name_are_refused():
+    declared = {"a": service("a", secrets_read=["open-webui/key"]), "b": service("b", secrets_read=["open_webui/key"])}
+    with pytest.raises(DeclarationError, match="open-webui/key and open_webui/key would both be Compose secret"):
+        compose_apply_plan(declared, addresses=ADDRESSES)
+
+
+def test_port_claims_name_the_declared_port_and_leave_out_what_the_service_holds():
+    declared = {"open-webui": service("open-webui", ports=[port(3000, 8080, "loopback", "open_webui_port")]),
+                "qdrant": service("qdrant", "data", ports=[port(6333, 6333, "private"), port(6334, 6334, "internal")])}
+    services = compose_apply_plan(declared, addresses=ADDRESSES)["services"]
+    claims = port_claims(services, {})
+    assert [(name, address, number) for name, _port, address, number in claims] == [
+        ("open-webui", "127.0.0.1", 3000), ("qdrant", "10.0.0.5", 6333)]
+    assert claims[0][1]["variable"] == "open_webui_port"
+    # The service's own running container keeps its port: not a claim. Another service's is.
+    assert [claim[0] for claim in port_claims(services, {"open-webui": {3000}})] == ["qdrant"]
+    assert [claim[0] for claim in port_claims(services, {"qdrant": {3000}})] == ["open-webui", "qdrant"]

@@ -1,40 +1,11 @@
-"""compose_profile's own pieces: the host port probe and the check of Compose's hash labels after `up`."""
+"""compose_profile's own pieces: one look at the containers while waiting, and the check of Compose's hash labels
+after `up` (the host port probe is tested in module_utils/test_host_ports.py)."""
 
-import socket
+import json
 
 from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_plan import Plan
-from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import Container
+from ansible_collections.aistack.selfhosted.plugins.module_utils._compose_project import Container, parse_inspect
 from ansible_collections.aistack.selfhosted.plugins.modules import compose_profile
-
-
-def test_port_in_use_only_when_another_socket_holds_it():
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        busy = listener.getsockname()[1]
-        assert compose_profile.port_in_use("127.0.0.1", busy)
-        # Every address (0.0.0.0) includes the one held.
-        assert compose_profile.port_in_use("0.0.0.0", busy)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        free = probe.getsockname()[1]
-    assert not compose_profile.port_in_use("127.0.0.1", free)
-    # An address this host does not have is Docker's to refuse, not a clash.
-    assert not compose_profile.port_in_use("192.0.2.1", free)
-
-
-def test_connections_that_just_closed_do_not_hold_the_port():
-    """A service's port right after `compose down`: TIME_WAIT sockets only, free for Docker."""
-    with socket.socket() as server:
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        port = server.getsockname()[1]
-        client = socket.create_connection(("127.0.0.1", port))
-        accepted, _peer = server.accept()
-        accepted.close()  # the server side closes first: its end stays in TIME_WAIT
-        client.close()
-    assert not compose_profile.port_in_use("127.0.0.1", port)
 
 
 class FakeModule:
@@ -86,3 +57,45 @@ def test_check_hashes_ignores_recreate_never():
     plan.add("web", "start", "container is exited")
     profile_with(module).check_hashes({"web": "new"}, [], [web("aaa", "old")], plan)
     assert module.warnings == []
+
+
+def runtime(container_id, status="running", *, restarts=0, started="10:00", health=None, healthcheck=False):
+    state = {"Status": status, "Restarting": status == "restarting", "ExitCode": 1 if status == "exited" else 0,
+             "StartedAt": started}
+    if health:
+        state["Health"] = {"Status": health, "Log": []}
+    test = ["CMD", "true"] if healthcheck else []
+    return {"Id": container_id, "RestartCount": restarts, "State": state, "Config": {"Healthcheck": {"Test": test}}}
+
+
+def surveyor(monkeypatch, looks):
+    """A profile whose `docker container inspect` answers from `looks`, one list of entries per look."""
+    profile = profile_with(FakeModule())
+    profile.raw_config = {"services": {"web": {}, "db": {}}}
+    answers = iter(looks)
+    monkeypatch.setattr(profile, "read_runtime", lambda _containers: parse_inspect(json.dumps(next(answers))))
+    return profile
+
+
+def test_one_look_fails_what_restarts_and_waits_for_a_first_health_result(monkeypatch):
+    containers = [web("a" * 64, "h"), Container("b" * 64, "p-db-1", "db", state="running", health="", image="img",
+                                                config_hash="h", image_id="x")]
+    profile = surveyor(monkeypatch, [[runtime("a" * 64, "restarting"), runtime("b" * 64, healthcheck=True)]])
+    failed, waiting, missing, _runtimes = profile.survey(["web", "db", "cache"], containers, set(), {})
+    assert [(c.service, why) for c, _r, why in failed] == [("web", "restarting")]
+    assert [(c.service, why) for c, _r, why in waiting] == [("db", "health: no result yet")]
+    assert missing == ["cache"]
+
+
+def test_what_this_run_started_must_stay_up_and_a_restart_since_the_first_look_fails(monkeypatch):
+    clock = iter([100.0, 103.0, 104.0])
+    monkeypatch.setattr(compose_profile.time, "monotonic", lambda: next(clock))
+    profile = surveyor(monkeypatch, [[runtime("a" * 64)], [runtime("a" * 64)], [runtime("a" * 64, restarts=1)]])
+    first_seen = {}
+    containers = [web("a" * 64, "h")]
+    assert [why for _c, _r, why in profile.survey(["web"], containers, {"web"}, first_seen)[1]] == [
+        "running, not yet stable"]
+    # Running unchanged for longer than STABLE_SECONDS: up.
+    assert profile.survey(["web"], containers, {"web"}, first_seen)[:3] == ([], [], [])
+    failed = profile.survey(["web"], containers, {"web"}, first_seen)[0]
+    assert [why for _c, _r, why in failed] == ["restarting"]
