@@ -219,7 +219,7 @@ def project_files(module, params, project):
             os.path.join(live_dir, "services", name, "compose.yml"))
         if not fragment:
             module.fail_json(msg=f"service {name} has no compose fragment (neither declared in this run nor in "
-                                 f"{live_dir}/services/{name}); nothing was changed")
+                                 f"{live_dir}/services/{name}); the live project was not changed")
         checksums = [checksum(os.path.join(params["secrets_dir"], path)) for path in service.get("secrets_read", [])]
         files[f"services/{name}/compose.yml"] = fragment
         files[f"services/{name}/aistack.yml"] = service_settings(name, service["publish"],
@@ -308,7 +308,7 @@ def main():
     try:
         project = plan(params["declared"], live, params["stack"], params["addresses"])
     except DeclarationError as error:
-        module.fail_json(msg=f"{error}; nothing was changed")
+        module.fail_json(msg=f"{error}; the live project in {live_dir} was not changed")
     if not project["services"] and not live and not os.path.exists(os.path.join(live_dir, "compose.yml")):
         # Nothing runs in a project here (a native service only, perhaps without Docker): no project to write.
         module.exit_json(changed=False, services=[], removed=[], profiles=[], files=[], validated=False)
