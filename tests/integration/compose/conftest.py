@@ -17,6 +17,7 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -141,3 +142,15 @@ def compose_project(tmp_path, tiny_web_image, compose_plugin, monkeypatch):
         capture_output=True,
         check=False,
     )
+
+
+@pytest.fixture
+def held_port():
+    """(busy, free): a loopback port another process listens on for the whole test, and one that nothing holds."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            free = probe.getsockname()[1]
+        yield listener.getsockname()[1], free

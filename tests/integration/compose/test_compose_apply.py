@@ -2,26 +2,18 @@
 (targets/compose_project): one secret two services read, a port clash before any live change,
 a stack emptied."""
 
-import socket
-
 import pytest
 
 pytestmark = pytest.mark.docker
 
 
-def test_apply_shared_secret_port_clash_and_empty_stack(compose_project, run_target, tmp_path):
+def test_apply_shared_secret_port_clash_and_empty_stack(compose_project, run_target, held_port, tmp_path):
     project_dir, name = compose_project
     for owner in ("shared", "web"):
         (tmp_path / "secrets" / owner).mkdir(mode=0o700, parents=True)
     (tmp_path / "data").mkdir()
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        busy_port = listener.getsockname()[1]
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            own_port = probe.getsockname()[1]
-        run_target("compose_project", {
-            "project_src": project_dir, "project_name": name, "secrets_dir": tmp_path / "secrets",
-            "data_dir": tmp_path / "data", "busy_port": busy_port, "own_port": own_port,
-        })
+    busy_port, own_port = held_port
+    run_target("compose_project", {
+        "project_src": project_dir, "project_name": name, "secrets_dir": tmp_path / "secrets",
+        "data_dir": tmp_path / "data", "busy_port": busy_port, "own_port": own_port,
+    })

@@ -1,7 +1,6 @@
 """compose_profile against the real Docker engine and Compose v2 (targets/compose_profile)."""
 
 import pathlib
-import socket
 import subprocess
 import sys
 
@@ -36,19 +35,13 @@ def test_target_suite(compose_project, run_target, suite):
     run_target("compose_profile", {"project_src": project_dir, "project_name": name, "compose_suite": suite})
 
 
-def test_port_held_by_another_process_fails_before_anything_is_stopped(compose_project, run_target):
+def test_port_held_by_another_process_fails_before_anything_is_stopped(compose_project, run_target, held_port):
     project_dir, name = compose_project
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        busy_port = listener.getsockname()[1]
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            own_port = probe.getsockname()[1]
-        run_target("compose_profile", {
-            "project_src": project_dir, "project_name": name, "compose_suite": "ports",
-            "busy_port": busy_port, "own_port": own_port,
-        })
+    busy_port, own_port = held_port
+    run_target("compose_profile", {
+        "project_src": project_dir, "project_name": name, "compose_suite": "ports",
+        "busy_port": busy_port, "own_port": own_port,
+    })
 
 
 def test_hash_differing_from_compose_label_defers_to_compose_and_warns(compose_project, ansible_env):
