@@ -30,6 +30,7 @@ KEEP = os.environ.get("BENCH_KEEP_HOST") == "1"
 CONVERGE_ROUNDS = int(os.environ.get("BENCH_CONVERGE_ROUNDS", "1"))
 FLOOR_ROUNDS = int(os.environ.get("BENCH_FLOOR_ROUNDS", "3"))
 PROJECT = "/opt/aistack"
+ADMIN_PASSWORD_SECRET = "/etc/aistack/secrets/open-webui/admin_password"
 BIN = pathlib.Path(sys.executable).parent
 # Hosts of other tools on this machine: never touch them.
 FOREIGN = {"aistack-demo", "instance"}
@@ -125,7 +126,11 @@ def main():
 
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="aistack-bench-"))
     try:
-        (workdir / "admin-password").write_text(os.urandom(12).hex() + "\n")
+        # A kept host (BENCH_KEEP_HOST=1 earlier) keeps its administrator: converge it with that
+        # password, else the new one would replace the secret and Open WebUI's sign-in fail.
+        kept = run(["docker", "exec", HOST, "cat", ADMIN_PASSWORD_SECRET], check=False)
+        password = kept.stdout.strip() if kept.returncode == 0 and kept.stdout.strip() else os.urandom(12).hex()
+        (workdir / "admin-password").write_text(password + "\n")
         inv = inventory(workdir)
         images = run(["bash", "scripts/local-host.sh", "image-vars", "the bench"])
         sys.stderr.write(images.stderr)

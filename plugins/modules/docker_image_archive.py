@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: docker_image_archive
-short_description: Load images from a C(docker save) archive when the engine lacks them
+short_description: Load images from C(docker save) archives when the engine lacks them
 version_added: 0.1.0
 description:
   - Reads the image list from the archive's C(manifest.json) and compares each tagged image's ID with
@@ -14,6 +14,7 @@ description:
   - Runs C(docker load) only when an image is missing or its tag points at another ID, so a second run
     reports no change. This is how hosts without a registry (air-gapped, or test hosts) get their images.
   - Uses the Docker CLI on the target; no Python library is needed there.
+  - Several archives can be given at once (O(paths)), all checked in one module run.
 author:
   - aistack.selfhosted maintainers (@aistack)
 extends_documentation_fragment:
@@ -31,8 +32,14 @@ options:
   path:
     description:
       - Path on the target of an archive written by C(docker save) (C(.tar), or compressed C(.tar.gz)).
+      - Exactly one of O(path) and O(paths) is required.
     type: path
-    required: true
+  paths:
+    description:
+      - Paths of several such archives, checked (and loaded where needed) in order.
+      - Exactly one of O(path) and O(paths) is required.
+    type: list
+    elements: path
   docker_cli:
     description:
       - The Docker CLI to run.
@@ -50,6 +57,12 @@ EXAMPLES = r"""
     path: /var/lib/aistack/images/aistack-images.tar
   register: loaded
 
+- name: Load several archives in one run
+  aistack.selfhosted.docker_image_archive:
+    paths:
+      - /var/lib/aistack/images/aistack-images.tar
+      - /var/lib/aistack/images/open-webui.tar
+
 - name: Show what was loaded
   ansible.builtin.debug:
     msg: "{{ loaded.loaded }}"
@@ -57,7 +70,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 images:
-  description: The images the archive holds, with the ID the archive has and the ID the engine had before.
+  description:
+    - The images the archive holds, with the ID the archive has and the ID the engine had before.
+    - With O(paths), those of every archive, each with the C(archive) it comes from.
   returned: success
   type: list
   elements: dict
@@ -65,6 +80,7 @@ images:
     - name: aistack-test/tiny-web:test
       id: sha256:0f6e...
       engine_id_before: null
+      archive: /var/lib/aistack/images/aistack-images.tar
 loaded:
   description: Names (or IDs, for untagged images) of the images that were (or in check mode would be) loaded.
   returned: success
@@ -103,38 +119,50 @@ def engine_image_id(module, cli, ref):
     return out.strip() if rc == 0 else None
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "docker_cli": {"type": "path", "default": "docker"},
-        },
-        supports_check_mode=True,
-    )
-    path = module.params["path"]
+def check_archive(module, cli, path):
+    """[(image dict)], [missing names or IDs] of one archive."""
     if not os.path.isfile(path):
         module.fail_json(msg=f"Image archive {path} does not exist on the host.")
     try:
         archived = read_manifest(path)
     except (tarfile.TarError, KeyError, ValueError, AttributeError) as exc:
         module.fail_json(msg=f"{path} is not an archive written by `docker save` (no usable manifest.json): {exc}")
+    images, missing = [], []
+    for name, image_id in archived:
+        before = engine_image_id(module, cli, name or image_id) if cli else None
+        images.append({"name": name, "id": image_id, "engine_id_before": before, "archive": path})
+        if before != image_id:
+            missing.append(name or image_id)
+    return images, missing
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path"},
+            "paths": {"type": "list", "elements": "path"},
+            "docker_cli": {"type": "path", "default": "docker"},
+        },
+        mutually_exclusive=[("path", "paths")],
+        required_one_of=[("path", "paths")],
+        supports_check_mode=True,
+    )
+    paths = [module.params["path"]] if module.params["path"] else module.params["paths"]
 
     cli = module.get_bin_path(module.params["docker_cli"])
     if cli is None and not module.check_mode:
         module.fail_json(msg=f"The Docker CLI ({module.params['docker_cli']}) is not installed on the host.")
 
-    images, missing = [], []
-    for name, image_id in archived:
-        before = engine_image_id(module, cli, name or image_id) if cli else None
-        images.append({"name": name, "id": image_id, "engine_id_before": before})
-        if before != image_id:
-            missing.append(name or image_id)
-
-    if missing and not module.check_mode:
-        rc, out, err = module.run_command([cli, "load", "--input", path])
-        if rc != 0:
-            module.fail_json(msg=f"`docker load --input {path}` failed (exit {rc}): {err.strip() or out.strip()}")
-    module.exit_json(changed=bool(missing), images=images, loaded=missing)
+    images, loaded = [], []
+    for path in paths:
+        archive_images, missing = check_archive(module, cli, path)
+        images.extend(archive_images)
+        loaded.extend(missing)
+        if missing and not module.check_mode:
+            rc, out, err = module.run_command([cli, "load", "--input", path])
+            if rc != 0:
+                module.fail_json(msg=f"`docker load --input {path}` failed (exit {rc}): {err.strip() or out.strip()}")
+    module.exit_json(changed=bool(loaded), images=images, loaded=loaded)
 
 
 if __name__ == "__main__":

@@ -47,13 +47,14 @@ esac
 """
 
 
-def run_module(tmp_path, archive, known_images, check_mode=False):
+def run_module(tmp_path, archive, known_images, check_mode=False, paths=None):
     fake = tmp_path / "docker"
     fake.write_text(FAKE_DOCKER)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     state = tmp_path / "state"
     state.write_text("".join(f"{name} {image_id}\n" for name, image_id in known_images))
-    args = {"ANSIBLE_MODULE_ARGS": {"path": archive, "docker_cli": str(fake), "_ansible_check_mode": check_mode}}
+    target = {key: value for key, value in (("path", archive), ("paths", paths)) if value is not None}
+    args = {"ANSIBLE_MODULE_ARGS": {**target, "docker_cli": str(fake), "_ansible_check_mode": check_mode}}
     module_file = docker_image_archive.__file__
     proc = subprocess.run(
         [sys.executable, module_file], input=json.dumps(args), capture_output=True, text=True,
@@ -103,3 +104,18 @@ def test_not_an_archive_fails_clearly(tmp_path):
     assert loads == []
     assert result["failed"] is True
     assert "is not an archive written by `docker save`" in result["msg"]
+
+
+def test_several_archives_in_one_run_load_only_what_is_missing(tmp_path, archive):
+    other = write_archive(tmp_path / "db.tar", [{"Config": f"blobs/sha256/{ID_B}", "RepoTags": ["db:2"]}])
+    result, loads = run_module(tmp_path, None, known_images=[("web:1", f"sha256:{ID_A}")], paths=[archive, other])
+    assert result["changed"] is True
+    assert result["loaded"] == ["db:2"]
+    assert [image["archive"] for image in result["images"]] == [archive, other]
+    assert loads == [f"load {other}"]
+
+
+def test_path_and_paths_are_exclusive(tmp_path, archive):
+    result, loads = run_module(tmp_path, archive, known_images=[], paths=[archive])
+    assert result["failed"] is True
+    assert loads == []
