@@ -226,7 +226,7 @@ class Files:
                 self.write(path, value)
         elif not exists:
             self.note(f"generated {path}")
-            self.write(path, "".join(random_secrets.choice(ALPHABET) for _ in range(spec["length"])))
+            self.write(path, "".join(random_secrets.choice(ALPHABET) for _position in range(spec["length"])))
         if os.path.exists(path) and not (self.check and not exists):
             self.fix_attributes(path, "0600", owner, group)
         return self.result(spec, path)
@@ -264,7 +264,7 @@ def main():
                 "owner": {"type": "str", "default": "root"},
                 "group": {"type": "str", "default": "root"},
             }},
-            "secrets": {"type": "list", "elements": "dict", "default": [], "options": {
+            "secrets": {"type": "list", "elements": "dict", "default": [], "no_log": False, "options": {
                 "path": {"type": "path", "required": True},
                 "value": {"type": "str", "default": "", "no_log": True},
                 "legacy_path": {"type": "path"},
