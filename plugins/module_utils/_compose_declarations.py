@@ -15,7 +15,7 @@ import re
 
 EXPOSURES = ("internal", "loopback", "private", "public")
 # Keys of a declaration that are not recorded in services.json (the fragment's own text).
-NOT_RECORDED = ("compose", "publish")
+NOT_RECORDED = ("compose", "publish", "reserve")
 
 
 class DeclarationError(ValueError):
@@ -69,11 +69,30 @@ def _check_secret_names(paths):
             )
 
 
-def plan(declared, live=None, stack="", addresses=None):
-    """Services the root file includes (with `publish`), services it removes, profiles, secrets read."""
+def _reservation(name, service, gpu):
+    """The GPU devices the service reserves: the host's one request (gpu_request) where it wants a GPU."""
+    wanted = service.get("gpu", False)
+    if wanted in (False, None, "false", "False", ""):
+        return []
+    devices = gpu.get("devices") or []
+    if not devices and wanted in (True, "true", "True"):
+        variable = service.get("gpu_variable", "its gpu setting")
+        raise DeclarationError(
+            f"service {name} needs a GPU ({variable}: true) but {gpu.get('reason') or 'the host has none'}; "
+            f"set {variable}: auto to run it on the CPU where there is none"
+        )
+    return devices
+
+
+def plan(declared, live=None, stack="", addresses=None, gpu=None):
+    """Services the root file includes (with `publish`, `reserve`), services it removes, profiles, secrets read.
+
+    `gpu` is the host's GPU request (gpu_request): every service that wants a GPU reserves the same devices.
+    """
     declared = declared or {}
     live = live or {}
     addresses = addresses or {}
+    gpu = gpu or {}
     kept = {
         name: service for name, service in live.items()
         if name not in declared and not (stack and service.get("stack") == stack)
@@ -82,7 +101,7 @@ def plan(declared, live=None, stack="", addresses=None):
     included = {}
     for name, service in sorted({**kept, **run}.items()):
         published = [_published(name, port, addresses) for port in service.get("ports", [])]
-        included[name] = dict(service, publish=[p for p in published if p])
+        included[name] = dict(service, publish=[p for p in published if p], reserve=_reservation(name, service, gpu))
     _check_clashes(included)
     secrets_read = sorted({path for service in included.values() for path in service.get("secrets_read", [])})
     _check_secret_names(secrets_read)
@@ -120,15 +139,18 @@ def secrets_digest(salt, checksums):
     return hashlib.sha256((salt + "," + ",".join(checksums)).encode()).hexdigest()
 
 
-def service_settings(name, publish, digest):
-    """services/<name>/aistack.yml: the published ports and the secrets digest (JSON is YAML)."""
-    body = {"services": {name: {
+def service_settings(name, publish, digest, reserve=()):
+    """services/<name>/aistack.yml: the published ports, the secrets digest, the GPU reservation (JSON is YAML)."""
+    settings = {
         "ports": [":".join(str(part) for part in port) for port in publish],
         "labels": {"org.aistack.secrets-digest": digest},
-    }}}
+    }
+    if reserve:
+        settings["deploy"] = {"resources": {"reservations": {"devices": list(reserve)}}}
+    body = {"services": {name: settings}}
     return (
-        "# Managed by Ansible (aistack.selfhosted): the published ports (each port's exposure) and a digest\n"
-        "# of the secrets this service reads, so a changed secret recreates this service and no other.\n"
+        "# Managed by Ansible (aistack.selfhosted): the published ports (each port's exposure), the host's GPU\n"
+        "# request, and a digest of the secrets this service reads, so a changed secret recreates it alone.\n"
         + json.dumps(body, indent=2, sort_keys=True) + "\n"
     )
 

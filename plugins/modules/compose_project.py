@@ -85,6 +85,14 @@ options:
     description: Bind address of each exposure (C(loopback), C(private), C(public)).
     type: dict
     required: true
+  gpu:
+    description:
+      - The host's GPU request, as the filter P(aistack.selfhosted.gpu_request#filter) returns it (C(mode), C(reason),
+        C(devices)). Every service whose declaration has C(gpu) V(true) or V(auto) reserves C(devices) in its
+        C(services/<name>/aistack.yml); one with V(true) fails, before any live file changes, where C(devices) is
+        empty, saying C(reason) (its C(gpu_variable) names the setting in the message).
+    type: dict
+    default: {}
   docker_cli:
     description: The Docker CLI to validate the candidate with.
     type: path
@@ -223,7 +231,8 @@ def project_files(module, params, project):
         checksums = [checksum(os.path.join(params["secrets_dir"], path)) for path in service.get("secrets_read", [])]
         files[f"services/{name}/compose.yml"] = fragment
         files[f"services/{name}/aistack.yml"] = service_settings(name, service["publish"],
-                                                                 secrets_digest(salt_value, checksums))
+                                                                 secrets_digest(salt_value, checksums),
+                                                                 service["reserve"])
     return files, salt_changed
 
 
@@ -298,6 +307,7 @@ def main():
             "declared": {"type": "dict", "required": True},
             "stack": {"type": "str", "default": ""},
             "addresses": {"type": "dict", "required": True},
+            "gpu": {"type": "dict", "default": {}},
             "docker_cli": {"type": "path", "default": "docker"},
         },
         supports_check_mode=True,
@@ -306,7 +316,7 @@ def main():
     live_dir = params["project_src"]
     live = json.loads(read(os.path.join(live_dir, "services.json")) or "{}")
     try:
-        project = plan(params["declared"], live, params["stack"], params["addresses"])
+        project = plan(params["declared"], live, params["stack"], params["addresses"], params["gpu"])
     except DeclarationError as error:
         module.fail_json(msg=f"{error}; the live project in {live_dir} was not changed")
     if not project["services"] and not live and not os.path.exists(os.path.join(live_dir, "compose.yml")):

@@ -52,7 +52,8 @@ options:
   models:
     description:
       - Several models. Each item is a name, or a dictionary with C(name) and its own C(state)
-        (O(state) when not given).
+        (O(state) when not given), and optionally C(size_gb), the memory it needs, which this module ignores (the
+        ollama role's VRAM check reads it).
       - A model listed twice with different states is an error.
     type: list
     elements: raw

@@ -155,3 +155,36 @@ def test_port_claims_name_the_declared_port_and_leave_out_what_the_service_holds
     # The service's own running container keeps its port: not a claim. Another service's is.
     assert [claim[0] for claim in port_claims(services, {"open-webui": {3000}})] == ["qdrant"]
     assert [claim[0] for claim in port_claims(services, {"qdrant": {3000}})] == ["open-webui", "qdrant"]
+
+
+CDI_REQUEST = {"mode": "cdi", "reason": "CDI spec names the GPUs",
+               "devices": [{"driver": "cdi", "device_ids": ["nvidia.com/gpu=all"], "capabilities": ["gpu"]}]}
+CPU_HOST = {"mode": "none", "reason": "the host has no NVIDIA GPU", "devices": []}
+
+
+def test_every_service_that_wants_a_gpu_reserves_the_hosts_one_request():
+    declared = {"ollama": dict(service("ollama"), gpu="auto"), "trainer": dict(service("trainer", "train"), gpu=True),
+                "qdrant": dict(service("qdrant", "data"), gpu=False)}
+    result = compose_apply_plan(declared, addresses=ADDRESSES, gpu=CDI_REQUEST)
+    assert result["services"]["ollama"]["reserve"] == CDI_REQUEST["devices"]
+    assert result["services"]["trainer"]["reserve"] == CDI_REQUEST["devices"]
+    assert result["services"]["qdrant"]["reserve"] == []
+    assert "reserve" not in recorded(result["services"])["ollama"]
+    settings = json.loads(service_settings("ollama", [], "d1", result["services"]["ollama"]["reserve"])
+                          .split("\n", 2)[2])
+    assert settings["services"]["ollama"]["deploy"] == {
+        "resources": {"reservations": {"devices": [
+            {"driver": "cdi", "device_ids": ["nvidia.com/gpu=all"], "capabilities": ["gpu"]}]}}}
+
+
+def test_on_a_cpu_host_auto_reserves_nothing_and_the_settings_have_no_deploy():
+    result = compose_apply_plan({"ollama": dict(service("ollama"), gpu="auto")}, addresses=ADDRESSES, gpu=CPU_HOST)
+    assert result["services"]["ollama"]["reserve"] == []
+    assert "deploy" not in service_settings("ollama", [], "d1", [])
+
+
+def test_a_service_that_needs_a_gpu_on_a_cpu_host_fails_naming_its_setting_and_the_reason():
+    declared = {"ollama": dict(service("ollama"), gpu=True, gpu_variable="ollama_gpu")}
+    with pytest.raises(DeclarationError, match="service ollama needs a GPU .ollama_gpu: true. but the host has no "
+                                               "NVIDIA GPU; set ollama_gpu: auto"):
+        compose_apply_plan(declared, addresses=ADDRESSES, gpu=CPU_HOST)
