@@ -59,6 +59,16 @@ def test_project_is_one_compose_project_that_validates(host):
     assert "ipv4_address" not in host.check_output("cat /opt/aistack/compose.yml /opt/aistack/services/*/compose.yml")
 
 
+def test_a_host_without_gpu_gets_no_toolkit_and_no_gpu_reservation(host):
+    # The playbook ran the nvidia_container_toolkit role: with no NVIDIA GPU it changed nothing.
+    assert not host.file("/etc/apt/sources.list.d/nvidia-container-toolkit.sources").exists
+    assert not host.package("nvidia-container-toolkit").is_installed
+    assert "nvidia" not in host.file("/etc/docker/daemon.json").content_string
+    config = json.loads(host.check_output("docker compose --project-directory /opt/aistack config --format json"))
+    assert "deploy" not in config["services"]["ollama"]
+    assert not inspect(host, "ollama")["HostConfig"].get("DeviceRequests")
+
+
 def test_images_were_upgraded_in_place(host):
     # side_effect.yml recorded what ran after the tag change, before going back.
     upgraded = host.file("/root/images-after-upgrade.txt").content_string.split()
