@@ -63,7 +63,8 @@ def test_a_host_without_gpu_gets_no_toolkit_and_no_gpu_reservation(host):
     # The playbook ran the nvidia_container_toolkit role: with no NVIDIA GPU it changed nothing.
     assert not host.file("/etc/apt/sources.list.d/nvidia-container-toolkit.sources").exists
     assert not host.package("nvidia-container-toolkit").is_installed
-    assert "nvidia" not in host.file("/etc/docker/daemon.json").content_string
+    daemon_json = host.file("/etc/docker/daemon.json")
+    assert not daemon_json.exists or "nvidia" not in daemon_json.content_string
     config = json.loads(host.check_output("docker compose --project-directory /opt/aistack config --format json"))
     assert "deploy" not in config["services"]["ollama"]
     assert not inspect(host, "ollama")["HostConfig"].get("DeviceRequests")
