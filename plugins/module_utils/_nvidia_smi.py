@@ -14,6 +14,11 @@ import json
 import os
 import re
 
+try:
+    import yaml
+except ImportError:  # not needed on the managed host: nvidia-ctk's specs are read without it
+    yaml = None
+
 # Fields `nvidia-smi --query-gpu` accepts on driver 580 (`nvidia-smi --help-query-gpu`).
 QUERY_FIELDS = (
     "index",
@@ -86,7 +91,8 @@ def parse_query_gpu(text, fields=QUERY_FIELDS):
                 "nvidia-smi --query-gpu line %d has %d values, expected %d (%s): %r"
                 % (number, len(values), len(fields), ", ".join(fields), line)
             )
-        gpus.append({field_key(field): _value(field, value) for field, value in zip(fields, values)})
+        # Lengths are checked above; zip's strict= needs Python 3.10, newer than some managed hosts have.
+        gpus.append({field_key(field): _value(field, value) for field, value in zip(fields, values)})  # noqa: B905
     return gpus
 
 
@@ -219,9 +225,7 @@ def _load_cdi(spec_text):
     if stripped.startswith("{"):
         spec = json.loads(spec_text)
     else:
-        try:
-            import yaml  # pylint: disable=import-outside-toplevel
-        except ImportError:
+        if yaml is None:
             return _scan_cdi_yaml(spec_text)
         spec = yaml.safe_load(spec_text)
     if not isinstance(spec, dict):

@@ -11,9 +11,9 @@ version_added: 0.1.0
 description:
   - Lists the NVIDIA display controllers on the PCI bus from sysfs (no C(lspci) needed), so a GPU is seen
     before any driver is installed.
-  - When such a GPU is there or C(nvidia-smi) is installed, runs
-    C(nvidia-smi --query-gpu=... --format=csv,noheader,nounits) for each GPU's name, memory and MIG mode, and
-    C(nvidia-smi -q) for the CUDA version the driver supports.
+  - Where C(nvidia-smi) is installed, runs C(nvidia-smi --query-gpu=... --format=csv,noheader,nounits) for each
+    GPU's name, memory and MIG mode, and C(nvidia-smi -q) for the CUDA version the driver supports. A GPU on the
+    PCI bus without C(nvidia-smi) is reported as a driver problem.
   - Lists the device names of the CDI specs of kind C(nvidia.com/gpu) (as C(nvidia-ctk cdi generate) writes
     them) and whether C(nvidia-container-runtime) is installed.
   - A broken driver does not fail the task; RV(driver_ok) and RV(driver_problem) say what is wrong and what
@@ -79,7 +79,10 @@ EXAMPLES = r"""
 
 - name: Do the declared models fit in the GPUs' memory?
   ansible.builtin.debug:
-    msg: "{{ (['llama3.1:8b'] | aistack.selfhosted.vram_fit(gpu.gpus | map(attribute='memory_total_mib') | sum)).message }}"
+    msg: "{{ (ollama_models | aistack.selfhosted.vram_fit(gpu_memory_mib)).message }}"
+  vars:
+    ollama_models: [llama3.1:8b, mistral:7b]
+    gpu_memory_mib: "{{ gpu.gpus | map(attribute='memory_total_mib') | sum }}"
 """
 
 RETURN = r"""

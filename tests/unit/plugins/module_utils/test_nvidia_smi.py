@@ -1,6 +1,7 @@
 """_nvidia_smi: nvidia-smi output, driver errors, sysfs and CDI specs, on captures from a real H100."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,9 +33,10 @@ def capture_fields():
     return [column.split(" [")[0].strip() for column in header.split(",")]
 
 
-def test_query_fields_are_the_documented_ones():
-    help_text = "index uuid name pci.bus_id driver_version compute_cap memory.total memory.used memory.free"
-    assert QUERY_FIELDS == (*help_text.split(), "mig.mode.current")
+def test_query_fields_are_accepted_by_driver_580():
+    # `nvidia-smi --help-query-gpu` lists each field on a line of its own: "name" or "gpu_name".
+    accepted = set(re.findall(r'^"([^"]+)"', fixture("nvidia-smi-help-query-gpu.txt"), re.MULTILINE))
+    assert set(QUERY_FIELDS) <= accepted
 
 
 def test_module_fields_line():
@@ -190,7 +192,7 @@ def test_cdi_names_of_the_h100_spec():
 
 def test_cdi_names_without_pyyaml(monkeypatch):
     # The managed host may lack PyYAML: the scanner reads nvidia-ctk's layout the same.
-    monkeypatch.setitem(__import__("sys").modules, "yaml", None)
+    monkeypatch.setattr(_nvidia_smi, "yaml", None)
     assert cdi_device_names(fixture("h100-cdi-nvidia.yaml")) == H100_CDI
     assert cdi_kind(fixture("h100-cdi-nvidia.yaml")) == "nvidia.com/gpu"
     assert _nvidia_smi._scan_cdi_yaml("kind: 'x.com/y'\ndevices:\n  - name: a\n    containerEdits: {}\n") == (
