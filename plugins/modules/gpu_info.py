@@ -104,16 +104,36 @@ gpus:
   type: list
   elements: dict
   contains:
-    index: {description: nvidia-smi's index of the GPU., type: int}
-    uuid: {description: The GPU's UUID (C(GPU-...)), also a CDI device name., type: str}
-    name: {description: The product name., type: str}
-    pci_bus_id: {description: The PCI address as nvidia-smi writes it., type: str}
-    driver_version: {description: The driver's version., type: str}
-    compute_capability: {description: CUDA compute capability (C(9.0) for Hopper)., type: str}
-    memory_total_mib: {description: Memory of the GPU in MiB., type: int}
-    memory_used_mib: {description: Memory in use in MiB., type: int}
-    memory_free_mib: {description: Memory free in MiB., type: int}
-    mig_mode: {description: Current MIG mode., type: str}
+    index:
+      description: nvidia-smi's index of the GPU.
+      type: int
+    uuid:
+      description: The GPU's UUID (C(GPU-...)), also a CDI device name.
+      type: str
+    name:
+      description: The product name.
+      type: str
+    pci_bus_id:
+      description: The PCI address as nvidia-smi writes it.
+      type: str
+    driver_version:
+      description: The driver's version.
+      type: str
+    compute_capability:
+      description: CUDA compute capability (C(9.0) for Hopper).
+      type: str
+    memory_total_mib:
+      description: Memory of the GPU in MiB.
+      type: int
+    memory_used_mib:
+      description: Memory in use in MiB.
+      type: int
+    memory_free_mib:
+      description: Memory free in MiB.
+      type: int
+    mig_mode:
+      description: Current MIG mode.
+      type: str
   sample:
     - index: 0
       uuid: GPU-4b330ae0-eb5b-91c6-0e55-336f75503a54
