@@ -74,7 +74,7 @@ def quantization_key(text):
 def _split_name(name):
     """("llama3.1", "8b") from "llama3.1:8b"; the tag is "" when the name has none."""
     last = name.rsplit("/", 1)[-1]
-    base, _, tag = last.partition(":")
+    base, _colon, tag = last.partition(":")
     return base, tag
 
 
