@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import tempfile
 
@@ -95,10 +96,13 @@ def results(repo, docker_engine):
          "-e", f"ARCH={arch}", "-e", f"VERSION={version}", "-e", f"KEYRING={KEYRING}",
          "-v", f"{REPO}:/srv/nvidia-repo:ro", "-v", f"{out}:/out", IMAGE, "-c", CHECK],
         capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    files = {path.name: path.read_text() for path in out.iterdir()}
-    files.update({f"{path.name}.sha256": hashlib.sha256(path.read_bytes()).hexdigest()
-                  for path in out.glob("daemon*.json")})
+    try:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        files = {path.name: path.read_text() for path in out.iterdir()}
+        files.update({f"{path.name}.sha256": hashlib.sha256(path.read_bytes()).hexdigest()
+                      for path in out.glob("daemon*.json")})
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
     files["version"] = version
     return files
 
