@@ -6,10 +6,13 @@
 #      layers stored once), which test hosts load through the docker role's offline images;
 #   4. the real Open WebUI from PyPI (tests/images/open-webui, FROM the bookworm base), tagged
 #      aistack-test/open-webui:<version>, in its own archive .cache/images/open-webui.tar
-#      (2+ GB: only the scenarios that run Open WebUI load it).
+#      (2+ GB: only the scenarios that run Open WebUI load it);
+#   5. the nvidia_container_toolkit role's test apt repository, .cache/nvidia-ctk-repo
+#      (scripts/build-nvidia-ctk-repo.sh: only where NVIDIA_CTK_SOURCE names NVIDIA's source,
+#      else a log line and its tests skip).
 # Each step is skipped when its inputs did not change (a recipe hash label on the
 # base images and on the Open WebUI image, docker's build cache, the image IDs next to
-# each archive).
+# each archive, the recipe stamp in the apt repository).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -115,3 +118,4 @@ case " $SUITES " in
   *" bookworm "*) build_open_webui; log "Open WebUI image ready: aistack-test/open-webui:$OPEN_WEBUI_VERSION" ;;
   *) log "no bookworm base (AISTACK_TEST_SUITES=$SUITES): the Open WebUI image is not built" ;;
 esac
+bash "$(dirname "$0")/build-nvidia-ctk-repo.sh"
