@@ -46,7 +46,7 @@ def drifts(role: pathlib.Path) -> list[str]:
 
 
 # Facts the roles publish, not inputs.
-PUBLISHED_FACTS = {"aistack_declared_services"}
+PUBLISHED_FACTS = {"aistack_declared_services", "aistack_gpu"}
 
 
 def role_text(role: pathlib.Path) -> str:

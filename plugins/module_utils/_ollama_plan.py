@@ -33,7 +33,8 @@ def declare(name=None, models=None, state="present"):
             # size_gb is the model's declared memory, for the ollama role's VRAM check: nothing to pull by.
             unknown = set(item) - {"name", "state", "size_gb"}
             if unknown:
-                raise ValueError("models: unknown keys %s in %r (allowed: name, state, size_gb)" % (sorted(unknown), item))
+                raise ValueError(
+                    "models: unknown keys %s in %r (allowed: name, state, size_gb)" % (sorted(unknown), item))
             text, item_state = item.get("name"), item.get("state") or state
         else:
             text, item_state = item, state

@@ -66,7 +66,13 @@ nvidia-ctk cdi list
 step "the ollama service of the project, with the GPU request the apply wrote"
 cat /opt/aistack/services/ollama/aistack.yml
 files=(-f /opt/aistack/compose.yml)
-[ "${HOST_NETWORK:-0}" = 1 ] && files+=(-f "$PWD/tests/gpu/host-network.yml")
+if [ "${HOST_NETWORK:-0}" = 1 ]; then
+  # A machine without a bridge network (no iptables, no bridge module): the ollama service on the
+  # host's network, publishing nothing; everything else, the GPU request included, as written.
+  printf '%s\n' 'services:' '  ollama:' '    networks: !reset []' '    ports: !reset []' '    network_mode: host' \
+    > /tmp/gpu-host-network.yml
+  files+=(-f /tmp/gpu-host-network.yml)
+fi
 docker compose --project-directory /opt/aistack "${files[@]}" config --format json \
   | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["services"]["ollama"].get("deploy"), indent=1))'
 docker compose --project-directory /opt/aistack "${files[@]}" run --rm --no-deps --entrypoint nvidia-smi ollama -L

@@ -2,7 +2,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import pytest
-
 from ansible_collections.aistack.selfhosted.plugins.module_utils._gpu_request import (
     GpuSelectionError,
     gpu_request,
