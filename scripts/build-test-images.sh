@@ -83,7 +83,7 @@ build_open_webui() {
   local dir=$REPO_ROOT/tests/images/open-webui name=aistack-test/open-webui:$OPEN_WEBUI_VERSION
   local wheels wheel hash pip out started
   wheels=$dir/wheels
-  wheel=$(compgen -G "$wheels/torch-$TORCH_VERSION[+-]*.whl" | head -n 1 || true)
+  wheel=$(compgen -G "$wheels/torch-${TORCH_VERSION}[+-]*.whl" | head -n 1 || true)
   if [ -z "$wheel" ]; then
     rm -rf "$wheels"
     pip=(python3 -m pip)
@@ -92,7 +92,7 @@ build_open_webui() {
     "${pip[@]}" download -q --no-deps --only-binary=:all: --implementation cp --python-version 3.11 \
       --abi cp311 --platform "manylinux_2_28_$(uname -m)" "torch==$TORCH_VERSION" -d "$wheels" \
       || die "cannot download torch $TORCH_VERSION"
-    wheel=$(compgen -G "$wheels/torch-$TORCH_VERSION[+-]*.whl" | head -n 1) || die "no torch wheel in $wheels"
+    wheel=$(compgen -G "$wheels/torch-${TORCH_VERSION}[+-]*.whl" | head -n 1) || die "no torch wheel in $wheels"
   fi
   hash=$({ cat "$dir/Dockerfile" "$dir/start.sh" "$dir/slim.sh"; basename "$wheel"; stat -c %s "$wheel"
            docker image inspect -f '{{.Id}}' "$BASE_REPO:bookworm"; } | sha256sum | cut -c1-16)

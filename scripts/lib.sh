@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the setup scripts: logging and "run as root".
 # Sourced, not executed.
 

@@ -23,6 +23,7 @@ trap 'rm -rf "$out"' EXIT
 
 # Every module and filter of the collection, as ansible-doc finds them (name<TAB>short description).
 list_plugins() {
+  # shellcheck disable=SC2016  # a Python program, not shell: its $ are its own
   ansible-doc -t "$1" --list --json aistack.selfhosted | python -c '
 import json, re, sys
 for name, short in sorted(json.load(sys.stdin).items()):

@@ -3,7 +3,7 @@
 # and close with one summary line (stages passed and failed) and the wall time.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit 1
 
 start=$(date +%s)
 make --no-print-directory setup || die "setup failed: nothing was tested"

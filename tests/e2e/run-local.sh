@@ -17,6 +17,7 @@ NAME=${NAME:-owui-e2e}
 EMAIL=admin@example.org
 work=$(mktemp -d)
 
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   if [ -n "${KEEP:-}" ]; then
     echo "left running; remove with: docker rm -f -v $NAME-webui $NAME-ollama $NAME-qdrant; docker network rm $NAME; rm -rf $work" >&2

@@ -155,5 +155,5 @@ def test_runtime_configure_writes_daemon_json_once(results):
     assert results["configure1.rc"].strip() == "0", results["configure1.log"]
     assert json.loads(results["daemon1.json"])["runtimes"]["nvidia"]["path"] == "nvidia-container-runtime"
     assert results["configure2.rc"].strip() == "0", results["configure2.log"]
-    assert results["daemon1.json.sha256"] == results["daemon2.json.sha256"], (results["daemon1.json"],
-                                                                            results["daemon2.json"])
+    assert results["daemon1.json.sha256"] == results["daemon2.json.sha256"], (
+        results["daemon1.json"], results["daemon2.json"])
