@@ -193,7 +193,8 @@ def _duration(value):
 
 
 def _url(value, schemes=("http", "https")):
-    accepted = "a URL with a scheme (%s) and a host, such as https://chat.example.org" % ", ".join(schemes)
+    accepted = "a URL with a scheme (%s) and a host, such as https://chat.example.org%s" % (
+        ", ".join(schemes), ", or file:///absolute/path" if "file" in schemes else "")
     if not isinstance(value, str) or any(char.isspace() for char in value):
         return "error", "%s is not a URL" % show(value), accepted
     try:
@@ -205,6 +206,11 @@ def _url(value, schemes=("http", "https")):
         return "error", "%s is not a URL (%s)" % (
             show(value), "no scheme" if not parts.scheme else "scheme %r" % parts.scheme), accepted
     host = parts.hostname or ""
+    if parts.scheme.lower() == "file":
+        # A local copy (a mirror on disk): an absolute path, no host but this one.
+        if host not in ("", "localhost") or not parts.path.startswith("/"):
+            return "error", "%s is not a file URL (file:///absolute/path)" % show(value), accepted
+        return None
     if not host or not (_is_hostname(host) or _ip(host) is None):
         return "error", "%s is not a URL (no valid host)" % show(value), accepted
     if port == 0:

@@ -73,3 +73,12 @@ def test_malformed_checks_are_a_spec_error():
 def test_secret_values_never_shown():
     problems = ic.check_value("pw", "tiny", {"min_bytes": 8}, secret=True)
     assert "tiny" not in str(problems[0]) and "4 bytes" in str(problems[0])
+
+
+def test_file_urls_only_where_the_file_scheme_is_accepted():
+    schemes = ("http", "https", "file")
+    assert ic._url("file:///srv/nvidia-repo/stable/deb", schemes) is None
+    assert ic._url("file://localhost/srv/nvidia-repo/gpgkey", schemes) is None
+    assert ic._url("file://mirror.example.org/srv/repo", schemes)[1].endswith("is not a file URL (file:///absolute/path)")
+    assert "file:///absolute/path" in ic._url("file:relative/repo", schemes)[2]
+    assert ic._url("file:///srv/nvidia-repo", ("http", "https"))[1].endswith("(scheme 'file')")
