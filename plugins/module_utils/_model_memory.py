@@ -158,6 +158,10 @@ def estimated_kv_mib_per_token(parameters):
     return KV_MIB_PER_TOKEN_8B * (parameters / 8e9) ** KV_EXPONENT
 
 
+class UnknownSize(ValueError):
+    """A model whose size neither its name, its details nor a declaration tells."""
+
+
 def model_memory(model, context_length=4096, num_parallel=1, *, overhead_mib=OVERHEAD_MIB):
     """{name, required_mib, weights_mib, kv_cache_mib, overhead_mib, context_length, source} for one model."""
     if context_length < 1 or num_parallel < 1:
@@ -187,7 +191,7 @@ def model_memory(model, context_length=4096, num_parallel=1, *, overhead_mib=OVE
     else:
         parameters = parameters_from_name(name)
     if not parameters:
-        raise ValueError(
+        raise UnknownSize(
             "the size of model %s cannot be told from its name (no parameter tag such as :8b): declare size_gb for "
             "it (the SIZE `ollama ps` shows once loaded), e.g. {name: %s, size_gb: 5.5}" % (name, name)
         )
@@ -241,9 +245,14 @@ def vram_fit(models, memory_mib, headroom_percent=17, *, context_length=4096, nu
         raise ValueError("loaded_together must be at least 1, not %s" % loaded_together)
 
     usable = int(memory_mib * (1 - headroom_percent / 100.0))
-    estimates = []
+    estimates, unknown = [], []
     for model in models:
-        estimate = model_memory(model, context_length, num_parallel, overhead_mib=overhead_mib)
+        try:
+            estimate = model_memory(model, context_length, num_parallel, overhead_mib=overhead_mib)
+        except UnknownSize as error:
+            # Left out of the sums, and named in the message: the check is incomplete, not wrong.
+            unknown.append((model if isinstance(model, str) else model.get("name"), str(error)))
+            continue
         estimate["fits"] = estimate["required_mib"] <= usable
         estimates.append(estimate)
     largest = sorted(estimates, key=lambda item: item["required_mib"], reverse=True)[:loaded_together]
@@ -254,7 +263,7 @@ def vram_fit(models, memory_mib, headroom_percent=17, *, context_length=4096, nu
         device, gb(usable), gb(memory_mib), ("%g" % headroom_percent))
     too_big = [item for item in estimates if not item["fits"]]
     if not estimates:
-        message = "No models to fit; %s" % memory_text
+        message = "No model of known size to fit; %s" % memory_text
     elif too_big:
         message = "%s but %s" % ("; ".join(_needs(item, num_parallel) for item in too_big), memory_text)
     elif not fits:
@@ -268,5 +277,8 @@ def vram_fit(models, memory_mib, headroom_percent=17, *, context_length=4096, nu
             "%g" % headroom_percent)
         if len(largest) > 1:
             message += "; the %d largest loaded together need %s GB" % (len(largest), gb(together))
+    if unknown:
+        message += "; not checked: " + "; ".join(reason for _name, reason in unknown)
     return dict(fits=fits, usable_mib=usable, memory_mib=int(memory_mib), headroom_percent=headroom_percent,
-                models=estimates, together_mib=together, message=message)
+                models=estimates, together_mib=together, unknown=[name for name, _reason in unknown],
+                message=message)

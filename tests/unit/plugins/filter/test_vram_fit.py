@@ -171,8 +171,15 @@ def test_details_block_only_gives_the_size():
 def test_unknown_size_says_to_declare_it():
     with pytest.raises(AnsibleFilterError, match=r"hf.co/x/y:Q8_0 cannot be told .*declare size_gb"):
         memory("hf.co/x/y:Q8_0")
-    with pytest.raises(AnsibleFilterError, match="declare size_gb"):
-        vram_fit(["llama3.1:8b", "llama3.1"], RTX_4090_MIB)
+
+
+def test_a_model_of_unknown_size_is_named_and_left_out_of_the_fit():
+    fit = vram_fit(["llama3.1:8b", "nomic-embed-text"], RTX_4090_MIB)
+    assert fit["fits"] is True
+    assert fit["unknown"] == ["nomic-embed-text"]
+    assert [model["name"] for model in fit["models"]] == ["llama3.1:8b"]
+    assert "not checked: the size of model nomic-embed-text cannot be told" in fit["message"]
+    assert "declare size_gb" in fit["message"]
 
 
 @pytest.mark.parametrize(("kwargs", "error"), [
