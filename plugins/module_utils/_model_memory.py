@@ -271,9 +271,9 @@ def vram_fit(models, memory_mib, headroom_percent=17, *, context_length=4096, nu
             "and %s" % (len(largest), loaded_together, gb(together),
                         ", ".join("%s %s" % (item["name"], gb(item["required_mib"])) for item in largest), memory_text)
     else:
-        message = "%d model%s fit%s: largest %s %s GB of the %s's %s GB usable (%s GB, %s %% headroom)" % (
+        message = "%d model%s fit%s: largest %s %s GB of %s GB usable in the %s (%s GB, %s %% headroom)" % (
             len(estimates), "" if len(estimates) == 1 else "s", "s" if len(estimates) == 1 else "",
-            largest[0]["name"], gb(largest[0]["required_mib"]), device, gb(usable), gb(memory_mib),
+            largest[0]["name"], gb(largest[0]["required_mib"]), gb(usable), device, gb(memory_mib),
             "%g" % headroom_percent)
         if len(largest) > 1:
             message += "; the %d largest loaded together need %s GB" % (len(largest), gb(together))

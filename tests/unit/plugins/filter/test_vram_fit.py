@@ -91,8 +91,8 @@ def test_seed_plan_on_a_4090_each_model_alone():
     assert fit["headroom_percent"] == 17
     assert fit["together_mib"] == 10450  # loaded_together=1: the largest alone
     assert [model["fits"] for model in fit["models"]] == [True, True, True]
-    assert fit["message"] == ("3 models fit: largest deepseek-coder-v2:16b 10.2 GB of the GPU's 19.9 GB usable "
-                              "(24.0 GB, 17 % headroom)")
+    assert fit["message"] == ("3 models fit: largest deepseek-coder-v2:16b 10.2 GB of 19.9 GB usable in the "
+                              "GPU (24.0 GB, 17 % headroom)")
 
 
 def test_seed_plan_with_the_70b_on_a_4090():
@@ -108,7 +108,7 @@ def test_seed_plan_on_an_h100():
     assert fit["fits"] is True
     assert fit["usable_mib"] == 67693
     assert fit["together_mib"] == 42264
-    assert "largest llama3.1:70b 41.3 GB of the GPU's 66.1 GB usable (79.6 GB, 17 % headroom)" in fit["message"]
+    assert "largest llama3.1:70b 41.3 GB of 66.1 GB usable in the GPU (79.6 GB, 17 % headroom)" in fit["message"]
 
 
 def test_three_loaded_together_do_not_fit_a_4090():
@@ -195,8 +195,8 @@ def test_bad_arguments(kwargs, error):
 def test_cpu_host_and_no_models():
     fit = vram_fit(["llama3.1:8b"], 16384, headroom_percent=25, device="host")
     assert fit["usable_mib"] == 12288
-    assert fit["message"] == "1 model fits: largest llama3.1:8b 5.5 GB of the host's 12.0 GB usable (16.0 GB, 25 % " \
-        "headroom)"
+    assert fit["message"] == "1 model fits: largest llama3.1:8b 5.5 GB of 12.0 GB usable in the host (16.0 GB, " \
+        "25 % headroom)"
     assert vram_fit([], 16384)["fits"] is True
 
 
