@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Put promtool and amtool into $CACHE_DIR/tools/bin (outside the checkout, shared by every clone
-# on the machine), for the rule tests (tests/unit/test_prometheus_rules.py) and the role's
+# on the machine), for the rule tests (tests/unit/roles/test_prometheus_rules.py) and the role's
 # `validate:` steps run by hand. They come from Debian sid's packages `promtool` (built from the
 # `prometheus` source, 3.5.x) and `prometheus-alertmanager` (which ships amtool): fetched with `apt-get download` through a temporary apt
 # configuration (its own sources, lists and cache in a temporary directory; the machine's apt
