@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SCENARIO ?=
 BENCH ?=
 
-.PHONY: test setup venv engine images compose-plugins lint sanity unit integration molecule build docs bench demo demo-destroy clean
+.PHONY: test setup venv engine images compose-plugins prom-tools lint sanity unit integration molecule build docs bench demo demo-destroy clean
 
 test:                 ## everything CI runs: setup, lint, sanity, unit, integration, molecule, build
 	@bash scripts/run-tests.sh
@@ -25,6 +25,9 @@ images: engine
 compose-plugins:      ## the extra Compose releases the compose tests also run against (sid's 2.40.3), into .cache/compose
 	@bash scripts/setup-compose-plugins.sh
 
+prom-tools:           ## promtool and amtool (Debian sid's, Prometheus 3.x) into .cache/tools/bin, for the rule tests
+	@bash scripts/setup-prom-tools.sh
+
 lint: venv            ## ansible-lint (production), yamllint, ruff, argument_specs vs defaults, docs/plugins up to date
 	yamllint -s .
 	ruff check .
@@ -35,7 +38,7 @@ lint: venv            ## ansible-lint (production), yamllint, ruff, argument_spe
 sanity: venv          ## ansible-test sanity on a copy laid out as ansible_collections/aistack/selfhosted
 	@bash scripts/sanity.sh
 
-unit: venv            ## pytest for modules, module_utils, filters
+unit: venv prom-tools ## pytest for modules, module_utils, filters, and the alert rules (promtool test rules)
 	pytest tests/unit
 
 integration: venv engine images compose-plugins   ## modules against real servers (compose tests on each Compose release)
