@@ -158,6 +158,37 @@ def test_blackbox_probes_a_web_server(run, network):
     assert down["probe_success"].samples[0].value == 0
 
 
+def test_prometheus_scrapes_every_exporter_and_double(run, network, tmp_path, grafana_files):
+    """Real Prometheus parses each /metrics page (a stricter reader than any client library)."""
+    prov, dashboards, password = grafana_files
+    run("aistack-test/node-exporter:test", 9100, network=network, alias="node")
+    run("aistack-test/dcgm-exporter:test", 9400, network=network, alias="dcgm", path="/health")
+    run("aistack-test/cadvisor:test", 8080, "-v", "/var/run/docker.sock:/var/run/docker.sock:ro",
+        network=network, alias="cadvisor", path="/healthz")
+    run("aistack-test/blackbox-exporter:test", 9115, network=network, alias="blackbox", path="/-/healthy")
+    run("aistack-test/alertmanager:test", 9093, network=network, alias="alertmanager", path="/-/healthy")
+    run("aistack-test/grafana:test", 3000, *grafana_args(prov, dashboards, password), network=network,
+        alias="grafana", path="/api/health")
+    jobs = {"node": "node:9100", "dcgm": "dcgm:9400", "cadvisor": "cadvisor:8080", "blackbox": "blackbox:9115",
+            "alertmanager": "alertmanager:9093", "grafana": "grafana:3000"}
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1s\nscrape_configs:\n" + "".join(
+        f"  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n" for job, target in jobs.items()))
+    config.chmod(0o644)
+    _name, url = run("aistack-test/prometheus:test", 9090, "-v", f"{config}:/etc/prometheus/prometheus.yml:ro",
+                     network=network, path="/-/ready")
+    deadline = time.monotonic() + 30
+    while True:
+        targets = json.loads(http(url + "/api/v1/targets")[1])["data"]["activeTargets"]
+        health = {t["labels"]["job"]: (t["health"], t["lastError"]) for t in targets}
+        if len(health) == len(jobs) and all(h == "up" for h, _err in health.values()):
+            break
+        assert time.monotonic() < deadline, health
+        time.sleep(0.5)
+    query = json.loads(http(url + "/api/v1/query?query=DCGM_FI_DEV_GPU_TEMP")[1])["data"]["result"]
+    assert [(r["metric"]["modelName"], r["value"][1]) for r in query] == [("NVIDIA H100 80GB HBM3", "34")]
+
+
 # --- test doubles --------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ API on its unix socket when it is mounted; without it, the machine alone. /healt
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import http.client
 import json
 import os
@@ -83,7 +84,7 @@ def read(path: str, default: str = "") -> str:
 def meminfo() -> dict:
     values = {}
     for line in read("/proc/meminfo").splitlines():
-        key, _, rest = line.partition(":")
+        key, _sep, rest = line.partition(":")
         values[key] = int(rest.split()[0]) * 1024 if rest.split() else 0
     return values
 
@@ -112,9 +113,49 @@ def fmt_value(value: float) -> str:
 
 
 class Collector:
-    def __init__(self, docker: Docker):
+    """Like cAdvisor's housekeeping: a background thread reads the containers every interval and
+    /metrics serves the latest reading (the engine may take a second to answer a stats call)."""
+
+    def __init__(self, docker: Docker, interval: float = 1.0):
         self.docker = docker
+        self.interval = interval
         self.logged_missing = False
+        self.snapshot: list[dict] = []
+        self.ready = threading.Event()
+
+    def start(self) -> Collector:
+        threading.Thread(target=self.housekeeping, daemon=True).start()
+        return self
+
+    def housekeeping(self) -> None:
+        while True:
+            try:
+                self.snapshot = self.containers()
+            except (OSError, ValueError) as err:
+                sys.stderr.write(f"listing containers: {err}\n")
+            self.ready.set()
+            time.sleep(self.interval)
+
+    def container(self, summary: dict, systemd: bool) -> dict | None:
+        cid = summary["Id"]
+        try:
+            stats = self.docker.get(f"/containers/{cid}/stats?stream=false&one-shot=true")
+        except (OSError, ValueError) as err:
+            sys.stderr.write(f"stats of {cid[:12]}: {err}\n")
+            return None
+        memory = stats.get("memory_stats") or {}
+        usage = memory.get("usage", 0)
+        mstats = memory.get("stats") or {}
+        inactive = mstats.get("total_inactive_file", mstats.get("inactive_file", 0))
+        labels = {label_name(k): v for k, v in (summary.get("Labels") or {}).items()}
+        labels.update(
+            id=f"/system.slice/docker-{cid}.scope" if systemd else f"/docker/{cid}",
+            image=summary.get("Image", ""),
+            name=(summary.get("Names") or ["/"])[0].lstrip("/"),
+        )
+        cpu = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage", 0)
+        return {"labels": labels, "cpu": cpu / 1e9, "usage": usage, "working_set": max(usage - inactive, 0),
+                "start": summary.get("Created", 0), "seen": time.time()}
 
     def containers(self) -> list[dict]:
         """One entry per running container: labels (id, image, name, container_label_*) and values."""
@@ -123,49 +164,26 @@ class Collector:
                 sys.stderr.write(f"no Docker socket at {self.docker.path}: serving the machine alone\n")
                 self.logged_missing = True
             return []
-        info = self.docker.get("/info")
-        systemd = info.get("CgroupDriver") == "systemd"
-        found = []
-        for summary in self.docker.get("/containers/json"):
-            cid = summary["Id"]
-            try:
-                stats = self.docker.get(f"/containers/{cid}/stats?stream=false&one-shot=true")
-            except (OSError, ValueError) as err:
-                sys.stderr.write(f"stats of {cid[:12]}: {err}\n")
-                continue
-            memory = stats.get("memory_stats") or {}
-            usage = memory.get("usage", 0)
-            mstats = memory.get("stats") or {}
-            inactive = mstats.get("total_inactive_file", mstats.get("inactive_file", 0))
-            labels = {label_name(k): v for k, v in (summary.get("Labels") or {}).items()}
-            labels.update(
-                id=f"/system.slice/docker-{cid}.scope" if systemd else f"/docker/{cid}",
-                image=summary.get("Image", ""),
-                name=(summary.get("Names") or ["/"])[0].lstrip("/"),
-            )
-            cpu = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage", 0)
-            found.append({"labels": labels, "cpu": cpu / 1e9, "usage": usage,
-                          "working_set": max(usage - inactive, 0), "start": summary.get("Created", 0)})
-        return found
+        systemd = self.docker.get("/info").get("CgroupDriver") == "systemd"
+        summaries = self.docker.get("/containers/json")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            found = pool.map(lambda summary: self.container(summary, systemd), summaries)
+        return [entry for entry in found if entry]
 
     def render(self) -> str:
+        self.ready.wait(timeout=10)
         now = time.time()
-        stamp = f" {int(now * 1000)}"
         mem = meminfo()
         stat = read("/proc/stat")
         boot = float(stat.split("btime ")[1].split()[0]) if "btime " in stat else 0
         root = {"labels": {"id": "/", "image": "", "name": ""}, "cpu": machine_cpu_seconds(),
                 "usage": mem.get("MemTotal", 0) - mem.get("MemFree", 0),
                 "working_set": mem.get("MemTotal", 0) - mem.get("MemAvailable", 0),
-                "start": boot}
-        try:
-            entries = [root, *self.containers()]
-        except (OSError, ValueError) as err:
-            sys.stderr.write(f"listing containers: {err}\n")
-            entries = [root]
+                "start": boot, "seen": now}
+        entries = [root, *self.snapshot]
         rows = {
             "container_cpu_usage_seconds_total": lambda e: ({**e["labels"], "cpu": "total"}, e["cpu"]),
-            "container_last_seen": lambda e: (e["labels"], int(now)),
+            "container_last_seen": lambda e: (e["labels"], int(e["seen"])),
             "container_memory_usage_bytes": lambda e: (e["labels"], e["usage"]),
             "container_memory_working_set_bytes": lambda e: (e["labels"], e["working_set"]),
             "container_start_time_seconds": lambda e: (e["labels"], e["start"]),
@@ -177,7 +195,8 @@ class Collector:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {prom_type}"]
             for entry in entries:
                 labels, value = rows[name](entry)
-                lines.append(f"{name}{fmt_labels({**blank, **labels})} {fmt_value(value)}{stamp}")
+                stamp = int(entry["seen"] * 1000)  # cAdvisor stamps a sample with the time it was read
+                lines.append(f"{name}{fmt_labels({**blank, **labels})} {fmt_value(value)} {stamp}")
         machine = {"boot_id": read("/proc/sys/kernel/random/boot_id"), "machine_id": read("/etc/machine-id"),
                    "system_uuid": read("/sys/class/dmi/id/product_uuid")}
         values = {"machine_cpu_cores": os.cpu_count() or 1, "machine_memory_bytes": mem.get("MemTotal", 0)}
@@ -219,8 +238,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def parse_flags(argv: list[str]) -> dict:
-    """cAdvisor's Go flags: -name=value, --name=value or -name value; those not used here are ignored."""
-    flags = {"port": "8080", "listen_ip": "", "docker": "unix:///var/run/docker.sock"}
+    """cAdvisor's Go flags: -name=value, --name=value or -name value; the ones not read here are ignored."""
+    flags = {"port": "8080", "listen_ip": "", "docker": "unix:///var/run/docker.sock", "housekeeping_interval": "1s"}
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -235,7 +254,9 @@ def parse_flags(argv: list[str]) -> dict:
 def main(argv=None) -> int:
     args = argparse.Namespace(**parse_flags(sys.argv[1:] if argv is None else argv))
     args.port = int(args.port)
-    Handler.collector = Collector(Docker(args.docker))
+    duration = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)", args.housekeeping_interval)
+    interval = float(duration[1]) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[duration[2]] if duration else 1.0
+    Handler.collector = Collector(Docker(args.docker), interval).start()
     server = ThreadingHTTPServer((args.listen_ip or "0.0.0.0", args.port), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())

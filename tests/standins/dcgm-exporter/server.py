@@ -198,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def parse_address(address: str) -> tuple[str, int]:
     """dcgm-exporter's -a/--address form: ':9400' or 'host:9400'."""
-    host, _, port = address.rpartition(":")
+    host, _sep, port = address.rpartition(":")
     return host or "0.0.0.0", int(port)
 
 

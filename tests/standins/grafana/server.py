@@ -250,11 +250,11 @@ class Grafana:
         """True for the admin, None without credentials, False for wrong ones."""
         if not header:
             return None
-        scheme, _, value = header.partition(" ")
+        scheme, _sep, value = header.partition(" ")
         if scheme.lower() != "basic":
             return False
         try:
-            user, _, password = base64.b64decode(value).decode().partition(":")
+            user, _sep, password = base64.b64decode(value).decode().partition(":")
         except ValueError:
             return False
         return hmac.compare_digest(user, self.user) and hmac.compare_digest(password, self.password)
@@ -312,6 +312,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/api/health":
             self.send_json(200, {"database": "ok", "version": VERSION, "commit": "aistack-test-double"})
             return
+        if path == "/metrics":  # Grafana serves its own metrics without auth by default
+            self.send_text(200, self.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+            return
         if not path.startswith("/api/"):
             self.send_json(404, {"message": "Not found"})
             return
@@ -361,6 +364,34 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(404, {"message": "Not found"})
 
     do_HEAD = do_GET  # noqa: N815
+
+    def send_text(self, status: int, text: str, content_type: str) -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def metrics(self) -> str:
+        """A few of Grafana's own metrics (names and HELP texts as Grafana registers them)."""
+        dashboards, _folders = self.grafana.dashboards()
+        return (
+            "# HELP grafana_build_info A metric with a constant '1' value labeled by version, revision, branch, "
+            "and goversion from which Grafana was built\n"
+            "# TYPE grafana_build_info gauge\n"
+            f'grafana_build_info{{branch="HEAD",edition="oss",goversion="go1.25",revision="aistack-test-double",'
+            f'version="{VERSION}"}} 1\n'
+            "# HELP grafana_stat_totals_dashboard total amount of dashboards\n"
+            "# TYPE grafana_stat_totals_dashboard gauge\n"
+            f"grafana_stat_totals_dashboard {len(dashboards)}\n"
+            "# HELP grafana_stat_totals_datasource total number of defined datasources, labeled by pluginId\n"
+            "# TYPE grafana_stat_totals_datasource gauge\n"
+            + "".join(f'grafana_stat_totals_datasource{{plugin_id="{t}"}} '
+                      f"{sum(1 for ds in self.grafana.datasources if ds['type'] == t)}\n"
+                      for t in sorted({ds["type"] for ds in self.grafana.datasources}))
+        )
 
     def search(self, query: dict) -> list:
         dashboards, folders = self.grafana.dashboards()
