@@ -318,3 +318,9 @@ def test_grafana_double_refuses_a_malformed_file_and_a_missing_password(grafana_
     assert "Datasource provisioning error" in broken.stderr and "broken.yaml" in broken.stderr
     no_password = run_to_exit("aistack-test/grafana:test")
     assert no_password.returncode != 0 and "GF_SECURITY_ADMIN_PASSWORD__FILE" in no_password.stderr
+    in_env = run_to_exit("aistack-test/grafana:test", "-e", "GF_SECURITY_ADMIN_PASSWORD=s3cret")
+    assert in_env.returncode != 0 and "secret in the environment" in in_env.stderr
+    (prov / "datasources" / "broken.yaml").unlink()
+    password.chmod(0o600)  # a secret file the image's user 472 cannot read, as with the real image
+    unreadable = run_to_exit("aistack-test/grafana:test", *grafana_args(prov, dashboards, password))
+    assert unreadable.returncode != 0 and "Permission denied" in unreadable.stderr

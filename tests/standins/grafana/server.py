@@ -212,6 +212,10 @@ def scan_dashboards(providers: list[dict], warned: set) -> tuple[list[dict], dic
 class Grafana:
     def __init__(self):
         env = os.environ
+        if env.get("GF_SECURITY_ADMIN_PASSWORD") and env.get("GF_SECURITY_ADMIN_PASSWORD__FILE"):
+            # the real image's run.sh, which turns GF_*__FILE variables into the file's content
+            raise ProvisioningError("Both GF_SECURITY_ADMIN_PASSWORD and GF_SECURITY_ADMIN_PASSWORD__FILE are set "
+                                    "(but are exclusive)")
         if env.get("GF_SECURITY_ADMIN_PASSWORD"):
             raise ProvisioningError("GF_SECURITY_ADMIN_PASSWORD is set: this test double refuses a secret in the "
                                     "environment; mount it as a file and set GF_SECURITY_ADMIN_PASSWORD__FILE")
@@ -220,7 +224,8 @@ class Grafana:
             raise ProvisioningError("GF_SECURITY_ADMIN_PASSWORD__FILE is not set: this test double refuses to start "
                                     "with Grafana's default admin password")
         try:
-            self.password = pathlib.Path(pw_file).read_text(encoding="utf-8").rstrip("\r\n")
+            # run.sh reads it with $(< file): every trailing newline goes
+            self.password = pathlib.Path(pw_file).read_text(encoding="utf-8").rstrip("\n")
         except OSError as err:
             raise ProvisioningError(f"failed to read GF_SECURITY_ADMIN_PASSWORD__FILE {pw_file}: {err}") from err
         if not self.password:
