@@ -72,7 +72,11 @@ def network(engine):
     name = f"aistack-mon-test-{uuid.uuid4().hex[:8]}"
     docker("network", "create", name)
     yield name
-    docker("network", "rm", name, check=False)
+    # This fixture's teardown can come before the containers' (fixture order): remove those on it first.
+    attached = docker("network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", name, check=False)
+    if attached.stdout.split():
+        docker("rm", "-f", "-v", *attached.stdout.split(), check=False)
+    docker("network", "rm", name)
 
 
 @pytest.fixture
