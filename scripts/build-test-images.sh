@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the images the tests use, with no container registry:
 #   1. systemd base images of Debian (debootstrap + docker import), the test hosts;
-#   2. test images (tests/images/*, tests/standins/*) built FROM the trixie base;
+#   2. test images (tests/images/*, tests/standins/*) built FROM the trixie base, tagged
+#      aistack-test/<dir>:test (the real Prometheus, Alertmanager, node-exporter and blackbox
+#      exporter add Debian sid, pinned to their packages alone, from the base's mirror);
 #   3. one `docker save` archive of all test images, .cache/images/test-images.tar (shared
 #      layers stored once), which test hosts load through the docker role's offline images;
 #   4. the real Open WebUI from PyPI (tests/images/open-webui, FROM the bookworm base), tagged
@@ -52,10 +54,12 @@ build_base() {
 }
 
 build_test_image() {
-  local dir=$1 name out
+  local dir=$1 name out args=()
   name=aistack-test/$(basename "$dir"):test
+  # Images that install Debian packages (tests/images/prometheus, ...) take the base's mirror.
+  if grep -q '^ARG DEBIAN_MIRROR' "$dir/Dockerfile"; then args=(--build-arg "DEBIAN_MIRROR=$DEBIAN_MIRROR"); fi
   # Quiet unless it fails (the legacy builder also warns that it is legacy on every run).
-  out=$(docker build -q -t "$name" "$dir" 2>&1) || { printf '%s\n' "$out" >&2; die "docker build of $dir failed"; }
+  out=$(docker build -q "${args[@]}" -t "$name" "$dir" 2>&1) || { printf '%s\n' "$out" >&2; die "docker build of $dir failed"; }
   TEST_IMAGES+=("$name")
 }
 
