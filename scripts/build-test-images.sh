@@ -112,12 +112,21 @@ build_open_webui() {
 
 TEST_IMAGES=()
 for suite in $SUITES; do build_base "$suite"; done
+# The monitoring stack's images (a file ARCHIVE in their folder names it) go into their own
+# archive, which only the monitoring scenarios load: the others stay quick to load.
+MONITORING_IMAGES=()
 for dir in "$REPO_ROOT"/tests/images/*/ "$REPO_ROOT"/tests/standins/*/; do
   [ "$dir" = "$REPO_ROOT/tests/images/open-webui/" ] && continue  # its own tag and archive, below
-  if [ -f "$dir/Dockerfile" ]; then build_test_image "${dir%/}"; fi
+  [ -f "$dir/Dockerfile" ] || continue
+  build_test_image "${dir%/}"
+  if [ "$(cat "$dir/ARCHIVE" 2>/dev/null)" = monitoring ]; then
+    MONITORING_IMAGES+=("${TEST_IMAGES[-1]}"); unset 'TEST_IMAGES[-1]'
+  fi
 done
 save_archive test-images "${TEST_IMAGES[@]}"
 log "test images ready: ${TEST_IMAGES[*]}"
+save_archive monitoring "${MONITORING_IMAGES[@]}"
+log "monitoring test images ready: ${MONITORING_IMAGES[*]}"
 case " $SUITES " in
   *" bookworm "*) build_open_webui; log "Open WebUI image ready: aistack-test/open-webui:$OPEN_WEBUI_VERSION" ;;
   *) log "no bookworm base (AISTACK_TEST_SUITES=$SUITES): the Open WebUI image is not built" ;;
