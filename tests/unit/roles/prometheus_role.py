@@ -32,6 +32,7 @@ def find_tool(name, variable, *aliases):
 
 PROMTOOL = find_tool("promtool", "AISTACK_PROMTOOL")
 AMTOOL = find_tool("amtool", "AISTACK_AMTOOL")
+BLACKBOX = find_tool("blackbox_exporter", "AISTACK_BLACKBOX_EXPORTER", "prometheus-blackbox-exporter")
 MISSING = ("is not installed: `make prom-tools` (scripts/setup-prom-tools.sh) puts it into "
            f"{TOOLS}; or set AISTACK_PROMTOOL / AISTACK_AMTOOL")
 
@@ -65,6 +66,8 @@ def ansible_playbook(workdir, extra_vars, vars_file=None, inventory=None, hosts=
     tools = {"prometheus_promtool": PROMTOOL}
     # Without amtool (the rule tests need promtool only) the Alertmanager file is written unchecked.
     tools.update({"prometheus_amtool": AMTOOL} if AMTOOL else {"prometheus_alertmanager_config_validate": "test -s %s"})
+    if BLACKBOX:
+        tools["prometheus_blackbox_config_validate"] = BLACKBOX + " --config.check --config.file=%s"
     command = [str(tool) if tool.exists() else "ansible-playbook", "-i", str(inventory) if inventory else "localhost,",
                "-c", "local", str(playbook),
                "-e", json.dumps({"ansible_python_interpreter": sys.executable, **tools, **paths(workdir),

@@ -19,12 +19,11 @@ import sys
 
 import pytest
 import yaml
-from prometheus_role import AMTOOL, MISSING, PROMTOOL, REPO, ansible_playbook, find_tool, run
+from prometheus_role import AMTOOL, BLACKBOX, MISSING, PROMTOOL, REPO, ansible_playbook, run
 
 sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "filter"))
 from test_prometheus_scrape_configs import inference  # noqa: E402  (the roles' declarations)
 
-BLACKBOX = find_tool("blackbox_exporter", "AISTACK_BLACKBOX_EXPORTER", "prometheus-blackbox-exporter")
 needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool " + MISSING)
 needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool " + MISSING)
 KEY = "test-qdrant-key-of-{host}"
@@ -286,3 +285,13 @@ def test_the_probe_modules_prometheus_names_are_the_ones_blackbox_yml_defines(tw
     named = {m for job in jobs(workdir / "prometheus" / "prometheus.yml").values()
              for m in job.get("params", {}).get("module", [])}
     assert named and named <= modules
+
+
+@pytest.mark.skipif(BLACKBOX is None, reason="the blackbox exporter is not installed: set AISTACK_BLACKBOX_EXPORTER "
+                                             "or `make prom-tools`")
+def test_the_blackbox_exporter_refuses_a_timeout_it_cannot_read_and_nothing_is_written(tmp_path):
+    result = render(tmp_path, {"aistack_inputs_checked": True, "prometheus_blackbox_timeout": "5 seconds"}, hosts=[])
+    assert result.returncode != 0, result.stdout
+    assert "failed to validate" in result.stdout + result.stderr, result.stdout + result.stderr
+    assert "5 seconds" in result.stdout + result.stderr
+    assert not (tmp_path / "blackbox" / "blackbox.yml").exists()
