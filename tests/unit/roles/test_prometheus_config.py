@@ -24,7 +24,8 @@ from prometheus_role import AMTOOL, BLACKBOX, MISSING, PROMTOOL, REPO, ansible_p
 sys.path.insert(0, str(REPO / "tests" / "unit" / "plugins" / "filter"))
 from test_prometheus_scrape_configs import inference  # noqa: E402  (the roles' declarations)
 
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool " + MISSING)
+# The role's own validate steps run promtool: every test here renders through the role.
+pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool " + MISSING)
 needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool " + MISSING)
 KEY = "test-qdrant-key-of-{host}"
 
@@ -74,7 +75,6 @@ def jobs(config_file):
     return {job["job_name"]: job for job in yaml.safe_load(config_file.read_text())["scrape_configs"]}
 
 
-@needs_promtool
 def test_promtool_accepts_the_rendered_prometheus_yml_with_every_file_it_names(two_hosts):
     workdir, _result = two_hosts
     config = workdir / "prometheus" / "prometheus.yml"
@@ -85,7 +85,6 @@ def test_promtool_accepts_the_rendered_prometheus_yml_with_every_file_it_names(t
     assert "rules found" in output, output
 
 
-@needs_promtool
 def test_the_rendered_config_scrapes_both_inference_hosts(two_hosts):
     workdir, _result = two_hosts
     config = yaml.safe_load((workdir / "prometheus" / "prometheus.yml").read_text())
@@ -103,7 +102,6 @@ def test_the_rendered_config_scrapes_both_inference_hosts(two_hosts):
     assert len(by_name["blackbox-http_2xx"]["static_configs"]) == 6
 
 
-@needs_promtool
 def test_the_qdrant_keys_are_copied_where_the_config_reads_them(two_hosts):
     workdir, _result = two_hosts
     by_name = jobs(workdir / "prometheus" / "prometheus.yml")
@@ -115,7 +113,6 @@ def test_the_qdrant_keys_are_copied_where_the_config_reads_them(two_hosts):
     assert KEY.format(host="inference-1") not in (workdir / "prometheus" / "prometheus.yml").read_text()
 
 
-@needs_promtool
 def test_loopback_services_are_warned_of_with_the_variable_to_set(tmp_path):
     result = render(tmp_path, hosts=[inference("inference-1", "10.0.0.11", exposure="loopback")])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -130,7 +127,6 @@ def test_loopback_services_are_warned_of_with_the_variable_to_set(tmp_path):
     assert rc == 0, output
 
 
-@needs_promtool
 def test_promtool_refuses_a_config_it_cannot_load_and_nothing_is_written(tmp_path):
     """The validate step: a scrape timeout longer than the interval (input checks skipped) fails the task."""
     result = render(tmp_path, {"aistack_inputs_checked": True, "prometheus_scrape_timeout": "1m"})
@@ -139,7 +135,6 @@ def test_promtool_refuses_a_config_it_cannot_load_and_nothing_is_written(tmp_pat
     assert not (tmp_path / "prometheus" / "prometheus.yml").exists()
 
 
-@needs_promtool
 def test_input_checks_refuse_a_duration_prometheus_cannot_read(tmp_path):
     result = render(tmp_path, {"prometheus_scrape_interval": "15 seconds"})
     assert result.returncode != 0, result.stdout
