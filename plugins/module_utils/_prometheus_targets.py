@@ -158,7 +158,7 @@ def scrape_configs(hosts, secrets_dir, *, node_exporter_port=9100, cadvisor_port
                                  unreachable=unreachable)
                 if address is not None:
                     _add_metrics(service_jobs, host, service, metrics, address=address, secrets_dir=secrets_dir,
-                                     credentials=credentials)
+                                 credentials=credentials)
             url = _health_url(host, service, declaration, probe_paths, unreachable)
             if url is not None:
                 module = (declaration.get("health") or {}).get("module") or probe_module
