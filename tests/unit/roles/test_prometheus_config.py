@@ -142,11 +142,22 @@ def test_input_checks_refuse_a_duration_prometheus_cannot_read(tmp_path):
     assert not (tmp_path / "prometheus" / "prometheus.yml").exists()
 
 
-def test_an_inline_secret_is_refused(tmp_path):
-    result = render(tmp_path, {"prometheus_alertmanager_receivers": [
-        {"name": "ops", "type": "slack", "api_url": "https://hooks.slack.com/services/T0/B0/x"}]})
+@pytest.mark.parametrize(("receiver", "message"), [
+    # A secret given inline instead of as a file.
+    ({"name": "ops", "type": "slack", "api_url": "https://hooks.slack.com/services/T0/B0/x"},
+     "prometheus_alertmanager_receivers.api_url"),
+    ({"name": "ops", "type": "email", "to": "ops@example.org", "from": "am@example.org",
+      "smarthost": "smtp.example.org:587", "auth_password": "hunter2"},
+     "prometheus_alertmanager_receivers.auth_password"),
+    ({"name": "ops", "type": "webhook"}, "type is webhook but all of the following are missing: url"),
+    ({"name": "ops", "type": "pager", "url": "http://10.0.0.9/"},
+     "value of type must be one of: webhook, email, slack"),
+], ids=["inline-slack-url", "inline-password", "webhook-without-url", "unknown-type"])
+def test_a_receiver_alertmanager_cannot_use_is_refused_before_anything_is_written(tmp_path, receiver, message):
+    result = render(tmp_path, {"prometheus_alertmanager_receivers": [receiver]}, hosts=[])
     assert result.returncode != 0, result.stdout
-    assert "prometheus_alertmanager_receivers.api_url" in result.stdout, result.stdout
+    assert message in " ".join(result.stdout.split()), result.stdout
+    assert "hunter2" not in result.stdout
     assert not (tmp_path / "alertmanager" / "alertmanager.yml").exists()
 
 
@@ -290,3 +301,12 @@ def test_the_blackbox_exporter_refuses_a_timeout_it_cannot_read_and_nothing_is_w
     assert "failed to validate" in result.stdout + result.stderr, result.stdout + result.stderr
     assert "5 seconds" in result.stdout + result.stderr
     assert not (tmp_path / "blackbox" / "blackbox.yml").exists()
+
+
+def test_a_second_run_changes_nothing(two_hosts):
+    workdir, _result = two_hosts
+    # The same inventory (its key files written once by render), the same variables.
+    result = ansible_playbook(workdir, {"prometheus_container_rules_dir": str(workdir / "rules")},
+                              inventory=workdir / "inventory.yml", hosts="monitoring")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "changed=0" in result.stdout.split("PLAY RECAP")[1], result.stdout
