@@ -310,3 +310,15 @@ def test_a_second_run_changes_nothing(two_hosts):
                               inventory=workdir / "inventory.yml", hosts="monitoring")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "changed=0" in result.stdout.split("PLAY RECAP")[1], result.stdout
+
+
+def test_a_key_file_missing_on_its_host_fails_naming_it(tmp_path):
+    inventory = write_inventory(tmp_path, [inference("inference-1", "10.0.0.11")])
+    missing = tmp_path / "hosts" / "inference-1" / "secrets" / "qdrant" / "api_key"
+    missing.unlink()
+    result = ansible_playbook(tmp_path, {"prometheus_container_rules_dir": str(tmp_path / "rules")},
+                              inventory=inventory, hosts="monitoring")
+    assert result.returncode != 0, result.stdout
+    output = " ".join(result.stdout.split())
+    assert f"could not read them: inference-1: {missing} (qdrant)" in output, result.stdout
+    assert not (tmp_path / "prometheus" / "prometheus.yml").exists()
