@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Put promtool and amtool into $CACHE_DIR/tools/bin (outside the checkout, shared by every clone
 # on the machine), for the rule tests (tests/unit/roles/test_prometheus_rules.py) and the role's
-# `validate:` steps run by hand. They come from Debian sid's packages `promtool` (built from the
-# `prometheus` source, 3.5.x) and `prometheus-alertmanager` (which ships amtool): fetched with `apt-get download` through a temporary apt
+# `validate:` steps run by hand, and the blackbox exporter, which checks the role's blackbox.yml
+# (`--config.check`, tests/unit/roles/test_prometheus_config.py). They come from Debian sid's packages
+# `promtool` (built from the `prometheus` source, 3.5.x), `prometheus-alertmanager` (which ships amtool) and
+# `prometheus-blackbox-exporter` (0.28.x): fetched with `apt-get download` through a temporary apt
 # configuration (its own sources, lists and cache in a temporary directory; the machine's apt
 # state is not touched) and unpacked with `dpkg -x`. Nothing is installed into the system.
 #
 # promtool must be of the major version the prometheus role pins (the v3.x image): a rule file
 # that Prometheus 3 loads is checked and tested by a promtool 3. Debian sid packages 3.5.x.
 #
-# Skipped when both tools are present and promtool reports major $PROMTOOL_MAJOR.
+# Skipped when the three tools are present and promtool reports major $PROMTOOL_MAJOR.
 #   AISTACK_PROMTOOL_MAJOR   the major version wanted (default 3)
 #   AISTACK_DEBIAN_MIRROR    the Debian mirror (default: the one this machine's apt sources name,
 #                            else http://deb.debian.org/debian)
@@ -21,7 +23,7 @@ BIN_DIR=$CACHE_DIR/tools/bin
 
 promtool_major() { "$1" --version 2>/dev/null | sed -n 's/^promtool, version \([0-9]*\)\..*/\1/p' | head -1; }
 
-if [ -x "$BIN_DIR/promtool" ] && [ -x "$BIN_DIR/amtool" ] \
+if [ -x "$BIN_DIR/promtool" ] && [ -x "$BIN_DIR/amtool" ] && [ -x "$BIN_DIR/blackbox_exporter" ] \
   && [ "$(promtool_major "$BIN_DIR/promtool")" = "$MAJOR" ] && "$BIN_DIR/amtool" --version >/dev/null 2>&1; then
   exit 0
 fi
@@ -47,9 +49,9 @@ apt_opts=(
   -o "APT::Sandbox::User=$(id -un)"
 )
 
-log "fetching promtool and amtool from Debian sid ($mirror) into $BIN_DIR"
+log "fetching promtool, amtool and the blackbox exporter from Debian sid ($mirror) into $BIN_DIR"
 apt-get "${apt_opts[@]}" -qq update
-(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download promtool prometheus-alertmanager)
+(cd "$work/debs" && apt-get "${apt_opts[@]}" -qq download promtool prometheus-alertmanager prometheus-blackbox-exporter)
 for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$work/root"; done
 
 for tool in promtool amtool; do
@@ -60,5 +62,8 @@ got=$(promtool_major "$work/root/usr/bin/promtool")
 
 mkdir -p "$BIN_DIR"
 install -m 0755 "$work/root/usr/bin/promtool" "$work/root/usr/bin/amtool" "$BIN_DIR/"
+[ -x "$work/root/usr/bin/prometheus-blackbox-exporter" ] || die "the sid package has no usr/bin/prometheus-blackbox-exporter"
+install -m 0755 "$work/root/usr/bin/prometheus-blackbox-exporter" "$BIN_DIR/blackbox_exporter"
 "$BIN_DIR/promtool" --version | head -1 >&2
 "$BIN_DIR/amtool" --version 2>&1 | head -1 >&2
+"$BIN_DIR/blackbox_exporter" --version 2>&1 | head -1 >&2

@@ -7,77 +7,28 @@ rendered file is then checked again here and unit-tested with `promtool test rul
 scripts/setup-prom-tools.sh (`make prom-tools`, part of `make unit`); without it these tests skip.
 """
 
-import json
-import os
-import pathlib
 import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
+from prometheus_role import MISSING, PROMTOOL, REPO, ansible_playbook, run
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
 TESTS = REPO / "tests" / "prometheus"
 CUSTOM = TESTS / "custom"
-# Where scripts/lib.sh puts what the scripts install (CACHE_DIR); setup-prom-tools.sh: tools/bin.
-CACHE_DIR = pathlib.Path(
-    os.environ.get("AISTACK_CACHE_DIR")
-    or pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "aistack"
-)
 # The major version of the Prometheus image the role pins (v3.x).
 PROMTOOL_MAJOR = 3
 
-
-def find_promtool():
-    for candidate in (os.environ.get("AISTACK_PROMTOOL"), CACHE_DIR / "tools" / "bin" / "promtool",
-                      shutil.which("promtool")):
-        if candidate and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
-
-
-PROMTOOL = find_promtool()
-pytestmark = pytest.mark.skipif(
-    PROMTOOL is None,
-    reason="promtool is not installed: `make prom-tools` (scripts/setup-prom-tools.sh) puts it into "
-           f"{CACHE_DIR}/tools/bin; or set AISTACK_PROMTOOL to one",
-)
-
-PLAYBOOK = """\
-- name: Render the prometheus role's alert rules
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: aistack.selfhosted.prometheus
-"""
-
-
-def ansible_playbook(workdir, extra_vars, vars_file=None):
-    """Run the role on localhost with these extra vars; the completed process."""
-    playbook = workdir / "render.yml"
-    playbook.write_text(PLAYBOOK)
-    tool = pathlib.Path(sys.executable).with_name("ansible-playbook")
-    command = [str(tool) if tool.exists() else "ansible-playbook", "-i", "localhost,", "-c", "local",
-               str(playbook), "-e", json.dumps({"ansible_python_interpreter": sys.executable,
-                                                "prometheus_promtool": PROMTOOL, **extra_vars})]
-    if vars_file:
-        command += ["-e", "@" + str(vars_file)]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(workdir / ".ansible-tmp"))
-    return subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool " + MISSING)
 
 
 def render(workdir, vars_file=None):
-    rules = workdir / "aistack.rules.yml"
-    result = ansible_playbook(workdir, {"prometheus_rules_file": str(rules)}, vars_file)
+    result = ansible_playbook(workdir, {}, vars_file)
     assert result.returncode == 0, "the role failed to render the rules:\n" + result.stdout + result.stderr
-    return rules
+    return workdir / "rules" / "aistack.rules.yml"
 
 
 def promtool(*args, cwd):
-    result = subprocess.run([PROMTOOL, *args], check=False, cwd=cwd, capture_output=True, text=True, timeout=600)
-    return result.returncode, (result.stdout + result.stderr).strip()
+    return run(PROMTOOL, *args, cwd=cwd)
 
 
 def unit_test(rules, test_file):
@@ -142,8 +93,8 @@ def test_non_default_thresholds_render_and_fire(custom_rules):
 
 def test_a_file_promtool_refuses_is_not_written(tmp_path):
     """The validate step: an unparsable duration (input checks skipped) fails the task and writes nothing."""
-    rules = tmp_path / "aistack.rules.yml"
-    result = ansible_playbook(tmp_path, {"prometheus_rules_file": str(rules), "aistack_inputs_checked": True,
+    rules = tmp_path / "rules" / "aistack.rules.yml"
+    result = ansible_playbook(tmp_path, {"aistack_inputs_checked": True,
                                          "prometheus_alert_gpu_temp_warning_for": "5 minutes"})
     assert result.returncode != 0, result.stdout
     assert "failed to validate" in result.stdout + result.stderr, result.stdout + result.stderr
@@ -151,9 +102,8 @@ def test_a_file_promtool_refuses_is_not_written(tmp_path):
 
 
 def test_input_checks_refuse_a_duration_prometheus_cannot_read(tmp_path):
-    rules = tmp_path / "aistack.rules.yml"
-    result = ansible_playbook(tmp_path, {"prometheus_rules_file": str(rules),
-                                         "prometheus_alert_probe_slow_for": "5 minutes"})
+    rules = tmp_path / "rules" / "aistack.rules.yml"
+    result = ansible_playbook(tmp_path, {"prometheus_alert_probe_slow_for": "5 minutes"})
     assert result.returncode != 0, result.stdout
     assert "prometheus_alert_probe_slow_for: " in result.stdout, result.stdout + result.stderr
     assert not rules.exists()
