@@ -12,6 +12,8 @@ from __future__ import annotations
 
 CDI_KIND = "nvidia.com/gpu"
 TOOLKIT_ROLE = "aistack.selfhosted.nvidia_container_toolkit"
+# The selections that mean every GPU of the host.
+EVERY_GPU = (None, "", "all")
 
 
 class GpuSelectionError(ValueError):
@@ -21,7 +23,7 @@ class GpuSelectionError(ValueError):
 def _selected(gpus, devices):
     """The GPUs `devices` selects: "all", a count (the first N by index), or UUIDs or indexes (a list, or a
     string separated by commas)."""
-    if devices in (None, "", "all"):
+    if devices in EVERY_GPU:
         return list(gpus)
     if isinstance(devices, int) or (isinstance(devices, str) and devices.isdigit()):
         count = int(devices)
@@ -43,22 +45,24 @@ def _selected(gpus, devices):
     return [by_key[str(device)] for device in devices]
 
 
-def _cdi_ids(selected, gpus, devices):
-    if devices in (None, "", "all") and len(selected) == len(gpus):
-        return [f"{CDI_KIND}=all"]
-    return [f"{CDI_KIND}={gpu['uuid']}" for gpu in selected]
+def _cdi_ids(selected, every):
+    return [f"{CDI_KIND}=all"] if every else [f"{CDI_KIND}={gpu['uuid']}" for gpu in selected]
 
 
-def _nvidia_request(selected, gpus, devices):
-    if devices in (None, "", "all") and len(selected) == len(gpus):
+def _nvidia_request(selected, every):
+    if every:
         return {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}
     return {"driver": "nvidia", "device_ids": [gpu["uuid"] for gpu in selected], "capabilities": ["gpu"]}
 
 
-def _none(reason, info, selected=()):
-    return {"mode": "none", "reason": reason, "gpus": list(selected),
-            "memory_mib": sum(gpu.get("memory_total_mib") or 0 for gpu in selected), "devices": [],
+def _result(mode, reason, info, selected=(), devices=()):
+    return {"mode": mode, "reason": reason, "gpus": list(selected),
+            "memory_mib": sum(gpu.get("memory_total_mib") or 0 for gpu in selected), "devices": list(devices),
             "driver_version": info.get("driver_version") or "", "cuda_version": info.get("cuda_version") or ""}
+
+
+def _none(reason, info, selected=()):
+    return _result("none", reason, info, selected)
 
 
 def gpu_request(info, devices="all"):
@@ -75,23 +79,16 @@ def gpu_request(info, devices="all"):
             return _none("the host has an NVIDIA GPU but nvidia-smi lists none: is the NVIDIA driver installed?", info)
         return _none("the host has no NVIDIA GPU", info)
     selected = _selected(gpus, devices)
-    cdi_ids = _cdi_ids(selected, gpus, devices)
+    every = devices in EVERY_GPU
+    cdi_ids = _cdi_ids(selected, every)
     known = set(info.get("cdi_devices") or [])
     if all(device in known for device in cdi_ids):
         mode, reason, request = "cdi", "CDI spec names the GPUs", {
             "driver": "cdi", "device_ids": cdi_ids, "capabilities": ["gpu"]}
     elif info.get("nvidia_container_runtime"):
         mode, reason, request = "nvidia", "NVIDIA container runtime (no CDI spec names the GPUs)", _nvidia_request(
-            selected, gpus, devices)
+            selected, every)
     else:
         return _none(f"the host has {len(gpus)} NVIDIA GPU(s) but Docker cannot use them: the NVIDIA container "
                      f"toolkit is not set up (role {TOOLKIT_ROLE})", info, selected)
-    return {
-        "mode": mode,
-        "reason": reason,
-        "gpus": selected,
-        "memory_mib": sum(gpu.get("memory_total_mib") or 0 for gpu in selected),
-        "devices": [request],
-        "driver_version": info.get("driver_version") or "",
-        "cuda_version": info.get("cuda_version") or "",
-    }
+    return _result(mode, reason, info, selected, [request])
