@@ -89,9 +89,8 @@ def test_a_bad_port_leaves_the_live_project_untouched(host):
     rc, output = converge("-e", '{"open_webui_port": 70000}')
     assert rc != 0
     assert "open_webui_port: 70000 is not a port" in output, output[-3000:]
+    # Nothing changed, so nothing to converge back.
     assert (live_project(host), container_id(host, "open-webui")) == (before, webui)
-    rc, output = converge()
-    assert rc == 0, output[-3000:]
 
 
 def test_a_port_clash_fails_before_the_running_service_is_removed(host):
@@ -110,8 +109,6 @@ def test_a_port_clash_fails_before_the_running_service_is_removed(host):
         assert host.check_output("docker inspect --format '{{.State.Status}}' aistack-open-webui-1") == "running"
     finally:
         host.run("pkill -f 'http.server 3999'")
-    rc, output = converge()
-    assert rc == 0, output[-3000:]
 
 
 def test_a_crash_looping_service_fails_the_converge_with_its_log(host):

@@ -49,12 +49,16 @@ def paths(workdir):
     """The role's output paths, all in workdir."""
     return {
         "aistack_root": str(workdir / "root"),
+        "aistack_data_dir": str(workdir / "data"),
+        "aistack_model_dir": str(workdir / "models"),
+        "prometheus_user": str(os.getuid()),
+        # Declared only: nothing is brought up.
+        "aistack_apply_deferred": True,
         "prometheus_rules_file": str(workdir / "rules" / "aistack.rules.yml"),
         "prometheus_config_file": str(workdir / "prometheus" / "prometheus.yml"),
         "prometheus_alertmanager_config_file": str(workdir / "alertmanager" / "alertmanager.yml"),
         "prometheus_blackbox_config_file": str(workdir / "blackbox" / "blackbox.yml"),
         "prometheus_targets_secrets_dir": str(workdir / "targets"),
-        "prometheus_secrets_owner": str(os.getuid()),
     }
 
 
@@ -63,14 +67,18 @@ def ansible_playbook(workdir, extra_vars, vars_file=None, inventory=None, hosts=
     playbook = workdir / "render.yml"
     playbook.write_text(PLAYBOOK.format(hosts=hosts))
     tool = pathlib.Path(sys.executable).with_name("ansible-playbook")
-    tools = {"prometheus_promtool": PROMTOOL}
-    # Without amtool (the rule tests need promtool only) the Alertmanager file is written unchecked.
-    tools.update({"prometheus_amtool": AMTOOL} if AMTOOL else {"prometheus_alertmanager_config_validate": "test -s %s"})
-    if BLACKBOX:
-        tools["prometheus_blackbox_config_validate"] = BLACKBOX + " --config.check --config.file=%s"
+    # The role's validate steps with the local tools (by default it runs those of the pinned images in Docker).
+    tools = {"prometheus_rules_validate": f"{PROMTOOL} check rules %s",
+             "prometheus_config_validate": f"{PROMTOOL} check config --syntax-only %s",
+             # Without amtool (the rule tests need promtool only) the Alertmanager file is only checked non-empty.
+             "prometheus_alertmanager_config_validate": f"{AMTOOL} check-config %s" if AMTOOL else "test -s %s",
+             "prometheus_blackbox_config_validate":
+                 f"{BLACKBOX} --config.check --config.file=%s" if BLACKBOX else "test -s %s"}
     command = [str(tool) if tool.exists() else "ansible-playbook", "-i", str(inventory) if inventory else "localhost,",
                "-c", "local", str(playbook),
                "-e", json.dumps({"ansible_python_interpreter": sys.executable, **tools, **paths(workdir),
+                                 # A test inventory gives each host its own secrets directory.
+                                 **({} if inventory else {"aistack_secrets_dir": str(workdir / "secrets")}),
                                  **extra_vars})]
     if vars_file:
         command += ["-e", "@" + str(vars_file)]
