@@ -47,7 +47,11 @@ def _port_serving(declaration, container_port):
 
 
 def _reach(host, service, declaration, container_port, *, what, unreachable):
-    """``address:host_port`` where the monitoring host reaches this container port; else None, recorded."""
+    """``address:host_port`` where the monitoring host reaches this container port; else None, recorded.
+
+    The monitoring host's own services (``local``) share Prometheus' project network: ``service:port``."""
+    if host.get("local"):
+        return f"{service}:{int(container_port)}"
     port = _port_serving(declaration, container_port)
     exposure = (port or {}).get("exposure", "loopback")
     if port is not None and exposure in REACHABLE:

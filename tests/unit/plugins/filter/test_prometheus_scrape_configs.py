@@ -278,3 +278,19 @@ def test_a_host_without_declarations_is_scraped_by_the_agent_jobs():
 def test_bad_input_fails_saying_what_to_change(hosts, message):
     with pytest.raises(AnsibleFilterError, match=message):
         scrape(hosts, SECRETS)
+
+
+def test_the_monitoring_host_s_own_services_are_reached_over_the_project_network():
+    """Grafana on the monitoring host, published on loopback only: scraped and probed by service name."""
+    grafana = {"name": "grafana", "profile": "monitoring", "health": {"path": "/api/health", "port": 3000},
+               "metrics": {"path": "/metrics", "port": 3000},
+               "ports": [{"name": "http", "container": 3000, "host": 3000, "exposure": "loopback"}]}
+    hosts = [{"name": "monitoring-1", "address": "10.0.0.5", "local": True, "declarations": {"grafana": grafana}},
+             {"name": "inference-1", "address": "10.0.0.11", "declarations": {"grafana": grafana}}]
+    result = scrape(hosts, SECRETS)
+    assert jobs(result)["grafana"]["static_configs"] == [
+        {"targets": ["grafana:3000"], "labels": {"host": "monitoring-1", "service": "grafana"}}]
+    assert [t[0] for t in targets(jobs(result)["blackbox-http_2xx"])] == ["http://grafana:3000/api/health"]
+    # The same service on another host, on loopback there, stays out of reach and says what to set.
+    assert [(u["host"], u["what"]) for u in result["unreachable"]] == [("inference-1", "metrics"),
+                                                                       ("inference-1", "health")]
