@@ -143,3 +143,16 @@ def test_no_container_holds_a_secret_in_its_environment(host):
         for container in each.check_output("docker ps -q").split():
             environment = json.loads(each.check_output(f"docker inspect {container}"))[0]["Config"]["Env"] or []
             assert not [item for item in environment if any(secret in item for secret in secrets)], container
+
+
+def test_every_dashboard_panel_shows_data(host):
+    """What Grafana draws: each panel query of the provisioned dashboards, asked of Prometheus for every host
+    ($host as every value), returns series (the DCGM exporter's double runs on inference-1)."""
+    empty = []
+    for name in ("hosts", "containers", "gpu", "services"):
+        dashboard = json.loads(host.file(f"/opt/aistack/services/grafana/dashboards/{name}.json").content_string)
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                if not query(host, target["expr"].replace("$host", ".*")):
+                    empty.append((name, panel["title"], target["expr"]))
+    assert empty == []
