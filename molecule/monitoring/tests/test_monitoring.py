@@ -99,7 +99,8 @@ def test_stopping_ollama_fires_its_alert_and_starting_it_resolves_it(host):
 def test_a_gpu_over_85_degrees_fires_the_critical_alert(host):
     other = inference(host)
     control = "http://127.0.0.1:9400/_standin/control"
-    set_temp = "docker exec aistack-dcgm-exporter-1 curl -fsS -d '{{\"gpu\": 0, \"DCGM_FI_DEV_GPU_TEMP\": {}}}' " + control
+    set_temp = ("docker exec aistack-dcgm-exporter-1 curl -fsS "
+                "-d '{{\"gpu\": 0, \"DCGM_FI_DEV_GPU_TEMP\": {}}}' " + control)
     other.run_expect([0], set_temp.format(90))
     try:
         fired = wait_for("GPUTemperatureCritical in Alertmanager",
