@@ -46,8 +46,8 @@ def write_inventory(workdir, hosts):
     inventory = {"all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
         "children": {
-            "monitoring": {"hosts": {"monitoring-1": {"aistack_private_address": "10.0.0.5",
-                                                     "aistack_secrets_dir": str(workdir / "secrets")}}},
+            "monitoring": {"hosts": {"monitoring-1": {
+                "aistack_private_address": "10.0.0.5", "aistack_secrets_dir": str(workdir / "secrets")}}},
             "inference": {"hosts": inference_hosts},
         },
     }}
