@@ -47,7 +47,9 @@ def test_verbose_converge_changes_nothing_applies_once_and_prints_no_secret(host
     # With a misspelled variable: warned about once, naming the nearest known name, and ignored.
     rc, output = converge("-v", "-e", '{"ollama_modles": ["qwen2.5:0.5b"]}')
     assert rc == 0, output[-3000:]
-    assert output.count("[WARNING]") == 1, output[-3000:]
+    # Besides Ansible's own for site.yml's monitoring play (this inventory has no monitoring group).
+    warnings = output.count("[WARNING]") - output.count("[WARNING]: Could not match supplied host pattern")
+    assert warnings == 1, output[-3000:]
     assert "ollama_modles: is not a variable of any role (ollama_*): it is ignored; did you mean ollama_models?" in (
         " ".join(output.split())), output[-3000:]
     assert changed_count(output) == 0, changed_tasks(output)
